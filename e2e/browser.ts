@@ -1,0 +1,43 @@
+// Serves the built app on 127.0.0.1 and drives Debian's Chromium headless (never a downloaded browser).
+
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/lib/chromium/chromium'];
+
+export const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+
+export async function serveApp(): Promise<{ url: string; close: () => Promise<void> }> {
+  if (!existsSync(join(import.meta.dirname, '..', 'dist', 'index.html'))) {
+    throw new Error('dist/ is missing: run `npm run build` before the end-to-end tests');
+  }
+  const server: PreviewServer = await preview({ preview: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('the preview server did not report its address');
+  return { url, close: () => server.close() };
+}
+
+/** A fresh headless Chromium profile; `webgpu: false` leaves WebGPU without an adapter, as on unsupported machines. */
+export async function launchChromium(options: { webgpu: boolean }): Promise<BrowserContext> {
+  const executablePath = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
+  if (!executablePath) throw new Error('Chromium not found: apt-get install -y chromium (npm test does this)');
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), 'gora-chromium-'));
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []),
+      '--no-sandbox',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

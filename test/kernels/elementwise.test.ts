@@ -1,0 +1,72 @@
+import { describe, it } from 'vitest';
+import { add, axpy, scale } from '../../src/engine/ops/elementwise';
+import { reduce, partialGroups, type Reduction } from '../../src/engine/ops/reduce';
+import { addRef, axpyRef, scaleRef } from '../../src/engine/ref/elementwise';
+import { reduceRef } from '../../src/engine/ref/reduce';
+import { compareArrays, type Comparison } from '../../src/engine/compare';
+import { Random } from '../../src/engine/random';
+import { expectClose, testGpu } from '../gpu';
+
+// 1 and 7 are below one workgroup, 257 and 1025 straddle workgroup and partial-sum boundaries,
+// 300_001 uses many reduction workgroups (256 cap, grid-strided).
+const SIZES = [1, 7, 33, 257, 1025, 65_537, 300_001];
+
+describe('elementwise kernels match their CPU references', () => {
+  for (const op of ['add', 'scale', 'axpy'] as const) {
+    it(`${op} on ${SIZES.length} sizes`, async () => {
+      const gpu = await testGpu();
+      const results: Comparison[] = [];
+      for (const n of SIZES) {
+        const rng = new Random(n);
+        const x = rng.floats(n);
+        const y = rng.floats(n);
+        const out0 = rng.floats(n);
+        const alpha = -0.75;
+        const want = out0.slice();
+        if (op === 'add') addRef(want, x, y, n);
+        if (op === 'scale') scaleRef(want, x, alpha, n);
+        if (op === 'axpy') axpyRef(want, x, alpha, n);
+        const [bx, by, bout] = [gpu.upload('x', x), gpu.upload('y', y), gpu.upload('out', out0)];
+        await gpu.run(op, (enc) => {
+          if (op === 'add') add(enc, bout, bx, by, n);
+          if (op === 'scale') scale(enc, bout, bx, alpha, n);
+          if (op === 'axpy') axpy(enc, bout, bx, alpha, n);
+        });
+        results.push(compareArrays(`${op} n=${n}`, await gpu.readF32(bout, n), want, 1e-6));
+        [bx, by, bout].forEach((b) => b.destroy());
+      }
+      expectClose(results);
+    });
+  }
+});
+
+describe('reductions match their CPU references', () => {
+  for (const kind of ['sum', 'sumSquares', 'meanAbsProduct'] as Reduction[]) {
+    it(`${kind} on ${SIZES.length} sizes`, async () => {
+      const gpu = await testGpu();
+      const results: Comparison[] = [];
+      for (const n of SIZES) {
+        const rng = new Random(7 * n + 1);
+        const x = rng.floats(n);
+        const y = rng.floats(n);
+        const want = reduceRef(kind, x, y, n);
+        const [bx, by] = [gpu.upload('x', x), gpu.upload('y', y)];
+        const scratch = gpu.createBuffer('partials', partialGroups(n) * 4);
+        const out = gpu.upload('out', new Float32Array([5, 5, 5]));
+        // Written at index 1: the neighbours must stay untouched.
+        await gpu.run(kind, (enc) => reduce(enc, kind, out, 1, scratch, bx, by, n));
+        const got = await gpu.readF32(out, 3);
+        // The classic bound for f32 summation of depth d: d · 2⁻²⁴ · Σ|term|. Here d is the terms
+        // each thread adds in sequence plus two 256-wide trees (8 levels each).
+        const depth = Math.ceil(n / (partialGroups(n) * 256)) + 16;
+        // Σ|term| (for the mean, over n); the other two reductions have no negative terms.
+        const magnitude = kind === 'sum' ? x.reduce((acc, v) => acc + Math.abs(v), 0) : want;
+        const tolerance = depth * 2 ** -24 * magnitude + 1e-9;
+        results.push(compareArrays(`${kind} n=${n}`, got, [5, want, 5], tolerance));
+        [bx, by, scratch, out].forEach((b) => b.destroy());
+      }
+      expectClose(results);
+    });
+  }
+});
+
