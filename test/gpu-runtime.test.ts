@@ -4,7 +4,7 @@ import { GpuError, fromScopeError } from '../src/gpu/errors';
 import { acquireNodeGpu } from '../src/gpu/node';
 import { grid1d } from '../src/gpu/dispatch';
 import { packUniforms } from '../src/gpu/uniforms';
-import { SHADERS } from '../src/engine/ops/shaders';
+import { MATMUL_SHADER } from '../src/engine/ops/matmul';
 import { testGpu } from './gpu';
 
 async function rejection(promise: Promise<unknown>): Promise<GpuError> {
@@ -31,9 +31,9 @@ describe('GPU runtime', () => {
   it('caches pipelines by shader, entry point and every constant', async () => {
     const gpu = await testGpu();
     const before = gpu.pipelines.size;
-    const p1 = gpu.pipelines.get(SHADERS.matmul, 'matmul', { TRANS_A: true, TRANS_B: false });
-    const p2 = gpu.pipelines.get(SHADERS.matmul, 'matmul', { TRANS_B: false, TRANS_A: true });
-    const p3 = gpu.pipelines.get(SHADERS.matmul, 'matmul', { TRANS_A: true, TRANS_B: true });
+    const p1 = gpu.pipelines.get(MATMUL_SHADER, 'matmul', { TRANS_A: true, TRANS_B: false });
+    const p2 = gpu.pipelines.get(MATMUL_SHADER, 'matmul', { TRANS_B: false, TRANS_A: true });
+    const p3 = gpu.pipelines.get(MATMUL_SHADER, 'matmul', { TRANS_A: true, TRANS_B: true });
     expect(p2).toBe(p1);
     expect(p3).not.toBe(p1);
     expect(gpu.pipelines.size).toBe(before + 2);

@@ -2,9 +2,12 @@
 
 import { grid1d } from '../../gpu/dispatch';
 import type { Encoder } from '../../gpu/encoder';
+import type { Shader } from '../../gpu/pipelines';
 import { packUniforms } from '../../gpu/uniforms';
 import { requireDims, requireFloats } from './check';
-import { SHADERS } from './shaders';
+import code from '../../../shaders/elementwise.wgsl?raw';
+
+export const ELEMENTWISE_SHADER: Shader = { name: 'shaders/elementwise.wgsl', code };
 
 function elementwise(enc: Encoder, entryPoint: string, n: number, alpha: number, buffers: GPUBuffer[]): void {
   requireDims(entryPoint, { n });
@@ -13,7 +16,7 @@ function elementwise(enc: Encoder, entryPoint: string, n: number, alpha: number,
     ['u32', n],
     ['f32', alpha],
   ]);
-  enc.dispatch({ shader: SHADERS.elementwise, entryPoint }, grid1d(n, 256), buffers, uniforms);
+  enc.dispatch({ shader: ELEMENTWISE_SHADER, entryPoint }, grid1d(n, 256), buffers, uniforms);
 }
 
 /** out = x + y   (out, x, y: [n]) */

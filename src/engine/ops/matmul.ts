@@ -2,9 +2,12 @@
 
 import { ceilDiv } from '../../gpu/dispatch';
 import type { Encoder } from '../../gpu/encoder';
+import type { Shader } from '../../gpu/pipelines';
 import { packUniforms } from '../../gpu/uniforms';
 import { requireDims, requireFloats } from './check';
-import { SHADERS } from './shaders';
+import code from '../../../shaders/matmul.wgsl?raw';
+
+export const MATMUL_SHADER: Shader = { name: 'shaders/matmul.wgsl', code };
 
 export interface MatmulShape {
   M: number;
@@ -60,7 +63,7 @@ export function matmul(
   if (bias) requireFloats('matmul', 'bias', bias, s.N);
 
   const kernel = {
-    shader: SHADERS.matmul,
+    shader: MATMUL_SHADER,
     entryPoint: 'matmul',
     constants: { TRANS_A: s.transA, TRANS_B: s.transB, HAS_BIAS: bias !== null, ACCUMULATE: s.accumulate },
   };

@@ -2,9 +2,12 @@
 // an importance never needs a readback) — see shaders/reduce.wgsl.
 
 import type { Encoder } from '../../gpu/encoder';
+import type { Shader } from '../../gpu/pipelines';
 import { packUniforms } from '../../gpu/uniforms';
 import { requireDims, requireFloats } from './check';
-import { SHADERS } from './shaders';
+import code from '../../../shaders/reduce.wgsl?raw';
+
+export const REDUCE_SHADER: Shader = { name: 'shaders/reduce.wgsl', code };
 
 export type Reduction = 'sum' | 'sumSquares' | 'meanAbsProduct';
 
@@ -46,7 +49,7 @@ export function reduce(
     ['f32', scale],
     ['u32', outIndex],
   ]);
-  const shader = SHADERS.reduce;
+  const shader = REDUCE_SHADER;
   enc.dispatch({ shader, entryPoint: 'reduce_partial', constants: { OP: OP[kind] } }, [groups, 1, 1], [scratch, x, y ?? enc.gpu.unused], uniforms);
   enc.dispatch({ shader, entryPoint: 'reduce_final' }, [1, 1, 1], [out, scratch], uniforms);
 }

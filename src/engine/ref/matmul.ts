@@ -1,12 +1,13 @@
 // CPU twin of shaders/matmul.wgsl: plain loops, f64 accumulation.
 
 import { resolveMatmul, type MatmulShape } from '../ops/matmul';
+import type { Floats } from './floats';
 
 export function matmulRef(
-  c: Float32Array,
-  a: Float32Array,
-  b: Float32Array,
-  bias: Float32Array | null,
+  c: Floats,
+  a: Floats,
+  b: Floats,
+  bias: Floats | null,
   shape: MatmulShape,
 ): void {
   const { M, N, K, batch, transA, transB, strideA, strideB, strideC, alpha, accumulate } = resolveMatmul(shape);
