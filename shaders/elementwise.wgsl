@@ -35,3 +35,26 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = flat_index(gid, groups);
   if (i < p.n) { out[i] += p.alpha * x[i]; }
 }
+
+// copy_columns: out[n·ld_out + off_out + c] = x[n·ld_x + off_x + c] for n < rows, c < width.
+// Splits GPT-2's fused [N, 3C] q|k|v projection into three [N, C] buffers, and merges their
+// gradients back.
+struct CopyParams {
+  rows: u32,
+  width: u32,
+  ld_out: u32,
+  off_out: u32,
+  ld_x: u32,
+  off_x: u32,
+}
+
+@group(0) @binding(0) var<uniform> cp: CopyParams;
+
+@compute @workgroup_size(256)
+fn copy_columns(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= cp.rows * cp.width) { return; }
+  let n = i / cp.width;
+  let c = i % cp.width;
+  out[n * cp.ld_out + cp.off_out + c] = x[n * cp.ld_x + cp.off_x + c];
+}

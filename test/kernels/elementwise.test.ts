@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
-import { add, axpy, scale } from '../../src/engine/ops/elementwise';
+import { add, axpy, copyColumns, scale } from '../../src/engine/ops/elementwise';
 import { reduce, partialGroups, type Reduction } from '../../src/engine/ops/reduce';
-import { addRef, axpyRef, scaleRef } from '../../src/engine/ref/elementwise';
+import { addRef, axpyRef, copyColumnsRef, scaleRef } from '../../src/engine/ref/elementwise';
 import { reduceRef } from '../../src/engine/ref/reduce';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
@@ -70,3 +70,30 @@ describe('reductions match their CPU references', () => {
   }
 });
 
+
+describe('copyColumns matches its CPU reference', () => {
+  it('splits and merges column blocks on 5 shapes', async () => {
+    const gpu = await testGpu();
+    const results: Comparison[] = [];
+    // [rows, width, out stride, out offset, x stride, x offset]
+    const cases = [
+      [1, 1, 1, 0, 3, 2],
+      [7, 5, 15, 10, 5, 0],
+      [33, 17, 17, 0, 51, 17],
+      [65, 64, 192, 64, 64, 0],
+      [300, 9, 9, 0, 27, 18],
+    ];
+    for (const [rows, width, so, oo, sx, ox] of cases) {
+      const rng = new Random(rows * width);
+      const x = rng.floats(rows * sx);
+      const out0 = rng.floats(rows * so);
+      const want = out0.slice();
+      copyColumnsRef(want, { stride: so, offset: oo }, x, { stride: sx, offset: ox }, rows, width);
+      const [bx, bout] = [gpu.upload('x', x), gpu.upload('out', out0)];
+      await gpu.run('copy columns', (enc) => copyColumns(enc, bout, { stride: so, offset: oo }, bx, { stride: sx, offset: ox }, rows, width));
+      results.push(compareArrays(`copyColumns rows=${rows} width=${width}`, await gpu.readF32(bout), want, 0));
+      [bx, bout].forEach((b) => b.destroy());
+    }
+    expectClose(results);
+  });
+});

@@ -33,3 +33,29 @@ export function scale(enc: Encoder, out: GPUBuffer, x: GPUBuffer, alpha: number,
 export function axpy(enc: Encoder, out: GPUBuffer, x: GPUBuffer, alpha: number, n: number): void {
   elementwise(enc, 'axpy', n, alpha, [out, x]);
 }
+
+export interface ColumnView {
+  /** Floats between the starts of consecutive rows. */
+  stride: number;
+  /** Column where the view starts. */
+  offset: number;
+}
+
+/** out[n, outView.offset + c] = x[n, xView.offset + c] for n < rows, c < width. */
+export function copyColumns(enc: Encoder, out: GPUBuffer, outView: ColumnView, x: GPUBuffer, xView: ColumnView, rows: number, width: number): void {
+  requireDims('copyColumns', { rows, width });
+  for (const view of [outView, xView]) {
+    if (view.offset + width > view.stride) throw new RangeError(`copyColumns: columns ${view.offset}..${view.offset + width} exceed the row stride ${view.stride}`);
+  }
+  requireFloats('copyColumns', 'out', out, (rows - 1) * outView.stride + outView.offset + width);
+  requireFloats('copyColumns', 'x', x, (rows - 1) * xView.stride + xView.offset + width);
+  const uniforms = packUniforms([
+    ['u32', rows],
+    ['u32', width],
+    ['u32', outView.stride],
+    ['u32', outView.offset],
+    ['u32', xView.stride],
+    ['u32', xView.offset],
+  ]);
+  enc.dispatch({ shader: ELEMENTWISE_SHADER, entryPoint: 'copy_columns' }, grid1d(rows * width, 256), [out, x], uniforms);
+}
