@@ -2,36 +2,52 @@
 
 import { acquireNodeGpu } from '../gpu/node';
 import { GpuError } from '../gpu/errors';
+import { ModelFormatError } from '../model/errors';
+import { UsageError } from './errors';
+import { logitsCommand } from './logits';
 
-const USAGE = `usage: npm run -s gora -- <command>
+const USAGE = `usage: npm run -s gora -- <command> [flags]
 
 commands:
-  info      print the GPU adapter, its features and limits as JSON`;
+  info                                   the GPU adapter, its features and limits, as JSON
+  logits --model DIR --text "..." --out FILE.safetensors
+                                         run a model on a text; write input_ids and logits`;
 
-async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (command === 'info') {
-    const gpu = await acquireNodeGpu();
-    console.log(JSON.stringify(gpu.info, null, 2));
-    gpu.destroy();
-    return 0;
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'info': {
+      const gpu = await acquireNodeGpu();
+      console.log(JSON.stringify(gpu.info, null, 2));
+      gpu.destroy();
+      return;
+    }
+    case 'logits':
+      return logitsCommand(rest);
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return;
+    case undefined:
+      throw new UsageError(`no command given\n\n${USAGE}`);
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
-  if (command === undefined || command === 'help' || command === '--help') {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  console.error(`gora: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+}
+
+/** Bad input and a missing GPU end with one clear line and exit code 2; anything else is a bug (1). */
+function exitCode(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ModelFormatError) return 2;
+  if (error instanceof GpuError && error.kind === 'unavailable') return 2;
+  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
+  return 1;
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  () => process.exit(0),
   (error: unknown) => {
-    if (error instanceof GpuError && error.kind === 'unavailable') {
-      console.error(`gora: ${error.message}`);
-      process.exit(2);
-    }
-    console.error(error);
-    process.exit(1);
+    const code = exitCode(error);
+    console.error(code === 2 ? `gora: ${(error as Error).message}` : error);
+    process.exit(code);
   },
 );

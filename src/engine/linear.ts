@@ -1,0 +1,59 @@
+// A linear layer with an optional LoRA adapter (GORA.md notation: W [m, n], A [r, n], B [m, r]):
+//   y = x Wᵀ + b + s · (x Aᵀ) Bᵀ
+// Backward adds into dx and into the adapter's dA, dB, and, when asked (GoRA's gradient scan),
+// into the frozen weight's gradient dW = dyᵀ x.
+
+import type { Encoder } from '../gpu/encoder';
+import { matmul } from './ops/matmul';
+
+export interface LinearWeights {
+  /** Canonical prefix, e.g. `layers.0.attn.q`. */
+  name: string;
+  out: number; // m
+  in: number; // n
+  weight: GPUBuffer; // [m, n]
+  bias: GPUBuffer | null; // [m]
+}
+
+export interface LoraAdapter {
+  rank: number; // r
+  scale: number; // s
+  A: GPUBuffer; // [r, n]
+  B: GPUBuffer; // [m, r]
+  dA: GPUBuffer; // [r, n] +=
+  dB: GPUBuffer; // [m, r] +=
+  u: GPUBuffer; // [N, r]  x·Aᵀ, saved by forward for backward
+  du: GPUBuffer; // [N, r]  scratch of backward
+}
+
+// y: [N, m], x: [N, n]
+export function linearForward(enc: Encoder, y: GPUBuffer, x: GPUBuffer, layer: LinearWeights, adapter: LoraAdapter | null, N: number): void {
+  const { out: m, in: n } = layer;
+  matmul(enc, y, x, layer.weight, layer.bias, { M: N, N: m, K: n, transB: true });
+  if (!adapter) return;
+  const r = adapter.rank;
+  matmul(enc, adapter.u, x, adapter.A, null, { M: N, N: r, K: n, transB: true });
+  matmul(enc, y, adapter.u, adapter.B, null, { M: N, N: m, K: r, transB: true, alpha: adapter.scale, accumulate: true });
+}
+
+// dx: [N, n] +=, dy: [N, m], x: [N, n] (the forward input), dW: [m, n] += (or null)
+export function linearBackward(
+  enc: Encoder,
+  dx: GPUBuffer | null,
+  dy: GPUBuffer,
+  x: GPUBuffer,
+  layer: LinearWeights,
+  adapter: LoraAdapter | null,
+  dW: GPUBuffer | null,
+  N: number,
+): void {
+  const { out: m, in: n } = layer;
+  if (dx) matmul(enc, dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true });
+  if (dW) matmul(enc, dW, dy, x, null, { M: m, N: n, K: N, transA: true, accumulate: true });
+  if (!adapter) return;
+  const { rank: r, scale: s } = adapter;
+  matmul(enc, adapter.dB, dy, adapter.u, null, { M: m, N: r, K: N, transA: true, alpha: s, accumulate: true }); // dB += s·dyᵀu
+  matmul(enc, adapter.du, dy, adapter.B, null, { M: N, N: r, K: m, alpha: s }); // du = s·dy·B
+  matmul(enc, adapter.dA, adapter.du, x, null, { M: r, N: n, K: N, transA: true, accumulate: true }); // dA += duᵀx
+  if (dx) matmul(enc, dx, adapter.du, adapter.A, null, { M: N, N: n, K: r, accumulate: true }); // dx += du·A
+}

@@ -1,0 +1,40 @@
+// Streams a checkpoint's weights to GPU buffers one tensor at a time, so no more than one tensor is
+// ever held in JS memory.
+
+import type { Gpu } from '../gpu/gpu';
+import type { OpenedModel } from '../model/load';
+import { readWeights } from '../model/weights';
+
+export interface LoadProgress {
+  tensors: number;
+  totalTensors: number;
+  bytes: number;
+  totalBytes: number;
+  name: string;
+}
+
+export async function uploadWeights(gpu: Gpu, model: OpenedModel, onProgress?: (p: LoadProgress) => void): Promise<Map<string, GPUBuffer>> {
+  const limit = gpu.info.limits.maxStorageBufferBindingSize ?? Infinity;
+  const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1) * 4;
+  for (const entry of model.entries) {
+    if (sizeOf(entry.shape) > limit) {
+      throw new RangeError(
+        `${entry.hfName} needs ${sizeOf(entry.shape)} bytes in f32, above this GPU's largest storage binding (${limit} bytes)`,
+      );
+    }
+  }
+  const totalBytes = model.entries.reduce((sum, e) => sum + sizeOf(e.shape), 0);
+  const weights = new Map<string, GPUBuffer>();
+  let bytes = 0;
+  try {
+    for await (const { entry, data } of readWeights(model.checkpoint, model.entries)) {
+      weights.set(entry.name, gpu.upload(entry.name, data));
+      bytes += data.byteLength;
+      onProgress?.({ tensors: weights.size, totalTensors: model.entries.length, bytes, totalBytes, name: entry.hfName });
+    }
+  } catch (error) {
+    for (const buffer of weights.values()) buffer.destroy();
+    throw error;
+  }
+  return weights;
+}

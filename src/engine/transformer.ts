@@ -1,0 +1,303 @@
+// The transformer on the GPU: forward to logits and loss, backward to the adapters' gradients, the
+// frozen weights' gradients (GoRA's scan) and the input's gradient. A block reads like its equation:
+//   x = x + attn(norm1(x));  x = x + mlp(norm2(x))
+// Buffers: N = B·T rows, C channels, V vocab, F MLP width, Hq/Hkv heads of D dims.
+
+import type { Gpu } from '../gpu/gpu';
+import type { Encoder } from '../gpu/encoder';
+import type { ModelSpec } from '../model/spec';
+import { blockLinears, linearName, type BlockLinear } from './architecture';
+import { linearBackward, linearForward, type LinearWeights, type LoraAdapter } from './linear';
+import { attentionBackward, attentionForward, type AttentionShape } from './ops/attention';
+import { add, copyColumns } from './ops/elementwise';
+import { matmul } from './ops/matmul';
+import { crossEntropy } from './ops/crossentropy';
+import { embeddingForward } from './ops/embedding';
+import { geluBackward, geluForward, swigluBackward, swigluForward } from './ops/activation';
+import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from './ops/norm';
+import { ropeBackward, ropeForward } from './ops/rope';
+import { ropeTables } from './rope-tables';
+import { TransformerBuffers, type NormSaved } from './transformer-buffers';
+
+export interface BatchShape {
+  B: number;
+  T: number;
+}
+
+export class Transformer {
+  readonly N: number;
+  readonly linears: BlockLinear[];
+  /** LoRA adapters by linear name (`layers.3.attn.q`). */
+  readonly adapters = new Map<string, LoraAdapter>();
+  /** Gradients of frozen linear weights by linear name, accumulated by backward (GoRA's scan). */
+  readonly weightGradients = new Map<string, GPUBuffer>();
+  private readonly buffers: TransformerBuffers;
+  private readonly attention: AttentionShape;
+  private readonly rope: { cos: GPUBuffer; sin: GPUBuffer } | null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly spec: ModelSpec,
+    /** Every weight by canonical name (`embed`, `layers.0.attn.q.weight`, …), linear weights [out, in]. */
+    readonly weights: Map<string, GPUBuffer>,
+    readonly shape: BatchShape,
+  ) {
+    const { B, T } = shape;
+    if (T > spec.maxPositions) throw new RangeError(`sequence length ${T} is above the model's ${spec.maxPositions} positions`);
+    this.N = B * T;
+    this.linears = blockLinears(spec);
+    this.attention = { B, T, Hq: spec.heads, Hkv: spec.kvHeads, D: spec.headDim };
+    this.buffers = new TransformerBuffers(gpu, spec, shape);
+    if (spec.rope) {
+      const tables = ropeTables(spec.rope, spec.headDim, T);
+      this.rope = { cos: gpu.upload('rope cos', tables.cos), sin: gpu.upload('rope sin', tables.sin) };
+    } else this.rope = null;
+  }
+
+  /**
+   * Puts a LoRA adapter on a linear layer (`layers.3.attn.q`) with initial A [r, n] and B [m, r];
+   * its gradients start at zero.
+   */
+  attachAdapter(name: string, rank: number, scale: number, A: Float32Array, B: Float32Array): LoraAdapter {
+    const layer = this.linearShape(name);
+    if (A.length !== rank * layer.in || B.length !== layer.out * rank) {
+      throw new RangeError(`adapter ${name}: A must be [${rank}, ${layer.in}] and B [${layer.out}, ${rank}], got ${A.length} and ${B.length} values`);
+    }
+    this.detachAdapter(name);
+    const gpu = this.gpu;
+    const adapter: LoraAdapter = {
+      rank,
+      scale,
+      A: gpu.upload(`${name} lora A`, A),
+      B: gpu.upload(`${name} lora B`, B),
+      dA: gpu.createBuffer(`${name} lora dA`, A.byteLength),
+      dB: gpu.createBuffer(`${name} lora dB`, B.byteLength),
+      u: gpu.createBuffer(`${name} lora xAᵀ`, this.N * rank * 4),
+      du: gpu.createBuffer(`${name} lora du`, this.N * rank * 4),
+    };
+    this.adapters.set(name, adapter);
+    return adapter;
+  }
+
+  detachAdapter(name: string): void {
+    const adapter = this.adapters.get(name);
+    if (!adapter) return;
+    for (const buffer of [adapter.A, adapter.B, adapter.dA, adapter.dB, adapter.u, adapter.du]) buffer.destroy();
+    this.adapters.delete(name);
+  }
+
+  /** Makes backward accumulate ∂L/∂W [m, n] of a frozen linear weight (starting from zero). */
+  trackWeightGradient(name: string): GPUBuffer {
+    const layer = this.linearShape(name);
+    let buffer = this.weightGradients.get(name);
+    if (!buffer) {
+      buffer = this.gpu.createBuffer(`${name} dW`, layer.out * layer.in * 4);
+      this.weightGradients.set(name, buffer);
+    }
+    return buffer;
+  }
+
+  untrackWeightGradients(): void {
+    for (const buffer of this.weightGradients.values()) buffer.destroy();
+    this.weightGradients.clear();
+  }
+
+  /** Frees every buffer this model made (not the weights it was given). */
+  destroy(): void {
+    for (const name of [...this.adapters.keys()]) this.detachAdapter(name);
+    this.untrackWeightGradients();
+    this.buffers.destroy();
+    this.rope?.cos.destroy();
+    this.rope?.sin.destroy();
+  }
+
+  /** Token ids [B, T] and next-token targets [B, T] (−100: not counted) for the next forward pass. */
+  setBatch(tokens: Uint32Array, targets: Int32Array): void {
+    if (tokens.length !== this.N || targets.length !== this.N) {
+      throw new RangeError(`a batch needs ${this.N} tokens and targets (B=${this.shape.B}, T=${this.shape.T}), got ${tokens.length} and ${targets.length}`);
+    }
+    const V = this.spec.vocabSize;
+    tokens.forEach((t, i) => {
+      if (t >= V) throw new RangeError(`token id ${t} at position ${i} is outside the vocabulary (${V})`);
+    });
+    targets.forEach((t, i) => {
+      if (t >= V || (t < 0 && t !== -100)) throw new RangeError(`target ${t} at position ${i} is neither a token id nor -100`);
+    });
+    this.gpu.write(this.buffers.tokens, tokens);
+    this.gpu.write(this.buffers.targets, targets);
+  }
+
+  /** Logits [N, V] after a forward pass with gradScale = null; dlogits after one with a scale. */
+  get logits(): GPUBuffer {
+    return this.buffers.logits;
+  }
+
+  /** Per-row losses [N] (0 where the target is −100). */
+  get losses(): GPUBuffer {
+    return this.buffers.losses;
+  }
+
+  /** ∂L/∂(embedding output) [N, C] after backward. */
+  get inputGradient(): GPUBuffer {
+    return this.buffers.dres;
+  }
+
+  /**
+   * Forward pass. With `gradScale` (1 / counted tokens for a mean loss), the logits are replaced by
+   * their gradient, ready for backward.
+   */
+  forward(enc: Encoder, gradScale: number | null): void {
+    const { spec, N, buffers: a } = this;
+    const { hiddenSize: C, vocabSize: V } = spec;
+    embeddingForward(enc, a.residual[0], a.tokens, this.weight('embed'), spec.rope ? null : this.weight('pos_embed'), N, this.shape.T, C);
+    for (let l = 0; l < spec.layers; l++) this.blockForward(enc, l);
+    this.normForward(enc, a.finalNormOut, a.finalNorm, a.residual[spec.layers], 'final_norm');
+    const lmHead = spec.tiedEmbeddings ? this.weight('embed') : this.weight('lm_head');
+    matmul(enc, a.logits, a.finalNormOut, lmHead, null, { M: N, N: V, K: C, transB: true });
+    crossEntropy(enc, a.losses, a.logits, a.targets, N, V, gradScale);
+  }
+
+  /** Backward pass after `forward(enc, scale)`: adds into adapter, weight and input gradients. */
+  backward(enc: Encoder): void {
+    const { spec, N, buffers: a } = this;
+    const { hiddenSize: C, vocabSize: V } = spec;
+    const lmHead = spec.tiedEmbeddings ? this.weight('embed') : this.weight('lm_head');
+    enc.clear(a.dres);
+    matmul(enc, a.dnorm, a.logits, lmHead, null, { M: N, N: C, K: V }); // dlogits · W_lm
+    this.normBackward(enc, a.dres, a.dnorm, a.residual[spec.layers], a.finalNorm, 'final_norm');
+    for (let l = spec.layers - 1; l >= 0; l--) this.blockBackward(enc, l);
+  }
+
+  private blockForward(enc: Encoder, l: number): void {
+    const { spec, N, buffers: a } = this;
+    const s = a.layers[l];
+    const x = a.residual[l];
+    this.normForward(enc, s.norm1Out, s.norm1, x, `layers.${l}.norm1`);
+    if (spec.architecture === 'gpt2') {
+      const C = spec.hiddenSize;
+      const qkv = a.qkv!;
+      this.linear(enc, l, 'attn.qkv', qkv, s.norm1Out);
+      copyColumns(enc, s.q, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: 0 }, N, C);
+      copyColumns(enc, s.k, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: C }, N, C);
+      copyColumns(enc, s.v, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: 2 * C }, N, C);
+    } else {
+      this.linear(enc, l, 'attn.q', s.q, s.norm1Out);
+      this.linear(enc, l, 'attn.k', s.k, s.norm1Out);
+      this.linear(enc, l, 'attn.v', s.v, s.norm1Out);
+    }
+    if (this.rope) {
+      const { T } = this.shape;
+      ropeForward(enc, s.q, this.rope.cos, this.rope.sin, N, T, spec.heads, spec.headDim);
+      ropeForward(enc, s.k, this.rope.cos, this.rope.sin, N, T, spec.kvHeads, spec.headDim);
+    }
+    attentionForward(enc, s.att, s.lse, s.q, s.k, s.v, this.attention);
+    this.linear(enc, l, 'attn.o', a.projOut, s.att);
+    add(enc, s.mid, x, a.projOut, N * spec.hiddenSize);
+
+    this.normForward(enc, s.norm2Out, s.norm2, s.mid, `layers.${l}.norm2`);
+    const F = spec.intermediateSize;
+    if (spec.mlp === 'swiglu') {
+      this.linear(enc, l, 'mlp.gate', s.hidden1, s.norm2Out);
+      this.linear(enc, l, 'mlp.up', s.hidden2!, s.norm2Out);
+      swigluForward(enc, s.act, s.hidden1, s.hidden2!, N * F);
+      this.linear(enc, l, 'mlp.down', a.projOut, s.act);
+    } else {
+      this.linear(enc, l, 'mlp.fc', s.hidden1, s.norm2Out);
+      geluForward(enc, s.act, s.hidden1, N * F);
+      this.linear(enc, l, 'mlp.proj', a.projOut, s.act);
+    }
+    add(enc, a.residual[l + 1], s.mid, a.projOut, N * spec.hiddenSize);
+  }
+
+  // On entry a.dres holds ∂L/∂residual[l + 1]; on exit ∂L/∂residual[l].
+  private blockBackward(enc: Encoder, l: number): void {
+    const { spec, N, buffers: a } = this;
+    const s = a.layers[l];
+    const F = spec.intermediateSize;
+    // x_out = mid + mlp(norm2(mid))
+    enc.clear(a.dact);
+    enc.clear(a.dhidden1);
+    enc.clear(a.dnorm);
+    if (spec.mlp === 'swiglu') {
+      enc.clear(a.dhidden2);
+      this.linearGrad(enc, l, 'mlp.down', a.dact, a.dres, s.act);
+      swigluBackward(enc, a.dhidden1, a.dhidden2, a.dact, s.hidden1, s.hidden2!, N * F);
+      this.linearGrad(enc, l, 'mlp.gate', a.dnorm, a.dhidden1, s.norm2Out);
+      this.linearGrad(enc, l, 'mlp.up', a.dnorm, a.dhidden2, s.norm2Out);
+    } else {
+      this.linearGrad(enc, l, 'mlp.proj', a.dact, a.dres, s.act);
+      geluBackward(enc, a.dhidden1, a.dact, s.hidden1, N * F);
+      this.linearGrad(enc, l, 'mlp.fc', a.dnorm, a.dhidden1, s.norm2Out);
+    }
+    this.normBackward(enc, a.dres, a.dnorm, s.mid, s.norm2, `layers.${l}.norm2`);
+
+    // mid = x + attn(norm1(x))
+    enc.clear(a.datt);
+    enc.clear(a.dq);
+    enc.clear(a.dk);
+    enc.clear(a.dv);
+    enc.clear(a.dnorm);
+    this.linearGrad(enc, l, 'attn.o', a.datt, a.dres, s.att);
+    attentionBackward(enc, a.dq, a.dk, a.dv, a.delta, a.datt, s.q, s.k, s.v, s.att, s.lse, this.attention);
+    if (this.rope) {
+      const { T } = this.shape;
+      ropeBackward(enc, a.dq, this.rope.cos, this.rope.sin, N, T, spec.heads, spec.headDim);
+      ropeBackward(enc, a.dk, this.rope.cos, this.rope.sin, N, T, spec.kvHeads, spec.headDim);
+    }
+    if (spec.architecture === 'gpt2') {
+      const C = spec.hiddenSize;
+      const dqkv = a.qkv!; // the forward's fused projection is no longer needed: reuse it for its gradient
+      copyColumns(enc, dqkv, { stride: 3 * C, offset: 0 }, a.dq, { stride: C, offset: 0 }, N, C);
+      copyColumns(enc, dqkv, { stride: 3 * C, offset: C }, a.dk, { stride: C, offset: 0 }, N, C);
+      copyColumns(enc, dqkv, { stride: 3 * C, offset: 2 * C }, a.dv, { stride: C, offset: 0 }, N, C);
+      this.linearGrad(enc, l, 'attn.qkv', a.dnorm, dqkv, s.norm1Out);
+    } else {
+      this.linearGrad(enc, l, 'attn.q', a.dnorm, a.dq, s.norm1Out);
+      this.linearGrad(enc, l, 'attn.k', a.dnorm, a.dk, s.norm1Out);
+      this.linearGrad(enc, l, 'attn.v', a.dnorm, a.dv, s.norm1Out);
+    }
+    this.normBackward(enc, a.dres, a.dnorm, a.residual[l], s.norm1, `layers.${l}.norm1`);
+  }
+
+  private linear(enc: Encoder, l: number, kind: BlockLinear['kind'], y: GPUBuffer, x: GPUBuffer): void {
+    const name = linearName(l, kind);
+    linearForward(enc, y, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, this.N);
+  }
+
+  private linearGrad(enc: Encoder, l: number, kind: BlockLinear['kind'], dx: GPUBuffer, dy: GPUBuffer, x: GPUBuffer): void {
+    const name = linearName(l, kind);
+    linearBackward(enc, dx, dy, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, this.weightGradients.get(name) ?? null, this.N);
+  }
+
+  private linearShape(name: string): BlockLinear {
+    const match = /^layers\.(\d+)\.(.+)$/.exec(name);
+    const shape = match && Number(match[1]) < this.spec.layers ? this.linears.find((b) => b.kind === match[2]) : undefined;
+    if (!shape) throw new RangeError(`"${name}" is not a linear layer of this model`);
+    return shape;
+  }
+
+  private linearWeights(name: string, kind: BlockLinear['kind']): LinearWeights {
+    const shape = this.linears.find((b) => b.kind === kind)!;
+    return { name, out: shape.out, in: shape.in, weight: this.weight(`${name}.weight`), bias: shape.bias ? this.weight(`${name}.bias`) : null };
+  }
+
+  private normForward(enc: Encoder, out: GPUBuffer, saved: NormSaved, x: GPUBuffer, name: string): void {
+    const { N, spec } = this;
+    const C = spec.hiddenSize;
+    if (spec.norm === 'rms') rmsnormForward(enc, out, saved.rstd, x, this.weight(`${name}.weight`), N, C, spec.normEps);
+    else layernormForward(enc, out, saved.mean!, saved.rstd, x, this.weight(`${name}.weight`), this.weight(`${name}.bias`), N, C, spec.normEps);
+  }
+
+  private normBackward(enc: Encoder, dx: GPUBuffer, dout: GPUBuffer, x: GPUBuffer, saved: NormSaved, name: string): void {
+    const { N, spec } = this;
+    const C = spec.hiddenSize;
+    if (spec.norm === 'rms') rmsnormBackward(enc, dx, null, dout, x, this.weight(`${name}.weight`), saved.rstd, N, C);
+    else layernormBackward(enc, dx, null, null, dout, x, this.weight(`${name}.weight`), saved.mean!, saved.rstd, N, C);
+  }
+
+  private weight(name: string): GPUBuffer {
+    const buffer = this.weights.get(name);
+    if (!buffer) throw new Error(`the model has no weight "${name}"`);
+    return buffer;
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SafetensorsFile } from '../src/model/safetensors';
+import { memorySource } from '../src/model/bytes';
+import { ReferenceTransformer } from '../src/engine/ref/transformer';
+import { compareArrays } from '../src/engine/compare';
+import { fixturePath, loadFixture } from './engine/fixtures';
+import { expectClose } from './gpu';
+
+const ROOT = join(import.meta.dirname, '..');
+
+async function gora(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const run = promisify(execFile);
+  try {
+    const { stdout, stderr } = await run('node', ['--import', 'tsx', '--import', './scripts/raw-import.mjs', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the gora CLI', () => {
+  it('info prints the adapter and its limits as JSON', async () => {
+    const { code, stdout } = await gora(['info']);
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout);
+    expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(typeof info.features.shaderF16).toBe('boolean');
+  });
+
+  it('logits writes input_ids and logits that match the CPU reference', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'gora-cli-')), 'logits.safetensors');
+    const { code, stderr } = await gora(['logits', '--model', fixturePath('gpt2'), '--text', 'Hello, world.', '--out', out]);
+    expect(code, stderr).toBe(0);
+    const file = await SafetensorsFile.open(memorySource('logits.safetensors', readFileSync(out)));
+    const ids = (await file.readTensor('input_ids')) as Int32Array;
+    const logits = await file.readFloats('logits');
+    const { model, weights } = await loadFixture('gpt2');
+    expect([...ids]).toEqual(model.tokenizer!.encode('Hello, world.', { addSpecialTokens: true }));
+    expect(file.info('logits').shape).toEqual([ids.length, model.spec.vocabSize]);
+    const ref = new ReferenceTransformer(model.spec, new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)])), 1, ids.length);
+    const want = ref.forward(ids, new Int32Array(ids.length).fill(-100)).logits;
+    expectClose([compareArrays('CLI logits vs reference', logits, want, 1e-4 * Math.max(...want.map(Math.abs)))]);
+  });
+
+  it('refuses bad input with one line and exit code 2', async () => {
+    const missing = await gora(['logits', '--model', '/no/such/folder', '--text', 'x', '--out', '/tmp/x.safetensors']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('gora: model folder not found: /no/such/folder');
+    const unknown = await gora(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    const noGpu = await gora(['info'], { VK_DRIVER_FILES: '/no/such/icd.json' });
+    expect(noGpu.code).toBe(2);
+    expect(noGpu.stderr).toMatch(/^gora: No GPU adapter found\./m);
+  });
+});
