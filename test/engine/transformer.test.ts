@@ -135,3 +135,44 @@ describe("the reference transformer's gradients match finite differences", () =>
     });
   }
 });
+
+describe('gradient accumulation across micro-batches', () => {
+  it('adds the gradients of consecutive backward passes (adapters and frozen W)', async () => {
+    const gpu = await testGpu();
+    const [B, T] = [1, 6];
+    const { model: opened, weights } = await loadFixture('qwen2');
+    const spec = opened.spec;
+    const adapters = adapterInit(spec, 8);
+    const batches = [randomBatch(spec, B, T, 11, 1), randomBatch(spec, B, T, 12, 3)];
+
+    const ref = reference(spec, weights, adapters, B, T);
+    for (const batch of batches) {
+      ref.forward(batch.tokens, batch.targets);
+      ref.backward();
+    }
+    const buffers = new Map([...weights].map(([name, data]) => [name, gpu.upload(name, data)]));
+    const model = new Transformer(gpu, spec, buffers, { B, T });
+    for (const [name, init] of adapters) {
+      model.attachAdapter(name, RANK, SCALE, init.A, init.B);
+      model.trackWeightGradient(name);
+    }
+    for (const batch of batches) {
+      model.setBatch(batch.tokens, batch.targets);
+      await gpu.run('micro-batch', (enc) => {
+        model.forward(enc, 1 / batch.count);
+        model.backward(enc);
+      });
+    }
+    const results: Comparison[] = [];
+    for (const [name, adapter] of model.adapters) {
+      const r = ref.adapters.get(name)!;
+      results.push(compareArrays(`${name} dA (2 micro-batches)`, await gpu.readF32(adapter.dA), r.dA, 2e-4 * maxAbs(r.dA) + 1e-7));
+      results.push(compareArrays(`${name} dB (2 micro-batches)`, await gpu.readF32(adapter.dB), r.dB, 2e-4 * maxAbs(r.dB) + 1e-7));
+      const dW = ref.weightGradients.get(name)!;
+      results.push(compareArrays(`${name} dW (2 micro-batches)`, await gpu.readF32(model.weightGradients.get(name)!), dW, 2e-4 * maxAbs(dW) + 1e-7));
+    }
+    model.destroy();
+    buffers.forEach((b) => b.destroy());
+    expectClose(results);
+  });
+});
