@@ -1,0 +1,81 @@
+// GoRA Phases 1, 2 and 4 on the GPU (GORA.md): accumulate ∂L_b/∂W of every target layer over N
+// batches of the frozen model, reduce importance mean|W ⊙ G| per layer, and form G·A₀ᵀ for the
+// initialisation. G = (1/N)·Σ_b ∂L_b/∂W, L_b the batch's mean loss over counted tokens.
+
+import type { Transformer } from '../engine/transformer';
+import { matmul } from '../engine/ops/matmul';
+import { partialGroups, reduce } from '../engine/ops/reduce';
+import type { LinearTarget } from '../model/spec';
+
+export interface ScanBatch {
+  tokens: Uint32Array; // [B·T]
+  targets: Int32Array; // [B·T], −100 where not counted
+  count: number; // counted targets
+}
+
+export interface ScanResult {
+  /** mean |W ⊙ G| per target, in the order of `targets`. */
+  importances: number[];
+  /** Mean loss of each scan batch under the base model. */
+  losses: number[];
+  batches: number;
+  seconds: number;
+}
+
+/**
+ * Runs the scan. On return `model.weightGradients` holds Σ_b ∂L_b/∂W for every target (divide by
+ * `batches` for G); the caller frees them with `model.untrackWeightGradients()` when done.
+ */
+export async function gradientScan(
+  model: Transformer,
+  targets: readonly LinearTarget[],
+  batches: readonly ScanBatch[],
+  onBatch?: (done: number, loss: number) => void,
+): Promise<ScanResult> {
+  if (model.adapters.size > 0) throw new Error('the gradient scan runs on the frozen base model: detach adapters first');
+  if (batches.length === 0) throw new RangeError('the gradient scan needs at least one batch');
+  const start = performance.now();
+  const gpu = model.gpu;
+  for (const t of targets) model.trackWeightGradient(t.name);
+  const losses: number[] = [];
+  for (const [i, batch] of batches.entries()) {
+    model.setBatch(batch.tokens, batch.targets);
+    await gpu.run(`scan batch ${i}`, (enc) => {
+      model.forward(enc, 1 / batch.count);
+      model.backward(enc);
+    });
+    const rowLosses = await gpu.readF32(model.losses);
+    losses.push(rowLosses.reduce((a, b) => a + b, 0) / batch.count);
+    onBatch?.(i + 1, losses[i]);
+  }
+
+  const out = gpu.createBuffer('importances', targets.length * 4);
+  const scratch = gpu.createBuffer('importance partials', Math.max(...targets.map((t) => partialGroups(t.out * t.in))) * 4);
+  try {
+    await gpu.run('importance', (enc) => {
+      targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.weights.get(`${t.name}.weight`)!, model.weightGradients.get(t.name)!, t.out * t.in));
+    });
+    // The gradients hold Σ_b; mean|W ⊙ G| = mean|W ⊙ Σ_b| / N.
+    const sums = await gpu.readF32(out, targets.length);
+    return { importances: [...sums].map((s) => s / batches.length), losses, batches: batches.length, seconds: (performance.now() - start) / 1000 };
+  } finally {
+    out.destroy();
+    scratch.destroy();
+  }
+}
+
+/** G·A₀ᵀ [m, r] for one target, from the scan's Σ_b gradients (so scaled by 1/N). */
+export async function gradientTimesAT(model: Transformer, target: LinearTarget, A0: Float32Array, rank: number, batches: number): Promise<Float32Array> {
+  const gpu = model.gpu;
+  const gradient = model.weightGradients.get(target.name);
+  if (!gradient) throw new Error(`no scan gradient for ${target.name}`);
+  const a = gpu.upload(`${target.name} A0`, A0);
+  const ga = gpu.createBuffer(`${target.name} G·A0ᵀ`, target.out * rank * 4);
+  try {
+    await gpu.run('G·A0ᵀ', (enc) => matmul(enc, ga, gradient, a, null, { M: target.out, N: rank, K: target.in, transB: true, alpha: 1 / batches }));
+    return await gpu.readF32(ga, target.out * rank);
+  } finally {
+    a.destroy();
+    ga.destroy();
+  }
+}
