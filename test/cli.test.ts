@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,5 +58,49 @@ describe('the gora CLI', () => {
     const noGpu = await gora(['info'], { VK_DRIVER_FILES: '/no/such/icd.json' });
     expect(noGpu.code).toBe(2);
     expect(noGpu.stderr).toMatch(/^gora: No GPU adapter found\./m);
+  });
+});
+
+describe('gora finetune and eval', () => {
+  const data = join(ROOT, 'test', 'datasets', 'sentiment.jsonl');
+  const small = ['--steps', '2', '--batch-size', '2', '--seq-len', '48', '--scan-batches', '2', '--generate', '0', '--eval-every', '0'];
+
+  for (const method of ['gora', 'lora']) {
+    it(`finetune --method ${method} writes the whole run directory, and eval reads it back`, async () => {
+      const out = mkdtempSync(join(tmpdir(), `gora-${method}-`));
+      const extra = method === 'gora' ? ['--save-init', '--save-scan'] : ['--save-init'];
+      const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', method, '--out', out, ...small, ...extra]);
+      expect(run.code, run.stderr).toBe(0);
+      const expected = ['adapter_model.safetensors', 'adapter_config.json', 'gora_report.json', 'data_manifest.json', 'init_adapter.safetensors'];
+      if (method === 'gora') expected.push('scan_gradients.safetensors');
+      for (const file of expected) expect(existsSync(join(out, file)), file).toBe(true);
+      const report = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8'));
+      const evaluated = await gora(['eval', '--model', fixturePath('qwen2'), '--adapter', out, '--data', data]);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      const line = JSON.parse(evaluated.stdout);
+      expect(Object.keys(line)).toEqual(['loss', 'accuracy', 'examples']);
+      expect(Math.abs(line.loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
+    });
+  }
+
+  it('refuses bad data with one line and exit code 2 before any GPU work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gora-bad-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const cases: Array<[string, RegExp, string[]]> = [
+      [write('bad.jsonl', '{"prompt": "a", "completion": "b"}\n{"prompt": "oops"\n'), /^gora: bad\.jsonl line 2: invalid JSON/, []],
+      [write('cols.csv', 'question,answer\nhi,there\n'), /^gora: cols\.csv line 1: has no column "prompt"/, ['--prompt-column', 'prompt']],
+      [write('empty.jsonl', ''), /^gora: empty\.jsonl: is empty/, []],
+      [write('long.jsonl', JSON.stringify({ prompt: 'word '.repeat(200), completion: ' yes' }) + '\n'), /longer than --seq-len 64/, []],
+    ];
+    for (const [file, message, extra] of cases) {
+      // No GPU driver: reaching the GPU would fail differently, so a data message proves the order.
+      const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', file, '--out', join(dir, 'out'), ...extra], { VK_DRIVER_FILES: '/no/such/icd.json' });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr.trim()).toMatch(message);
+    }
   });
 });

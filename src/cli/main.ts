@@ -5,13 +5,27 @@ import { GpuError } from '../gpu/errors';
 import { ModelFormatError } from '../model/errors';
 import { UsageError } from './errors';
 import { logitsCommand } from './logits';
+import { finetuneCommand } from './finetune';
+import { evalCommand } from './eval';
+import { DataError } from '../data/errors';
 
 const USAGE = `usage: npm run -s gora -- <command> [flags]
 
 commands:
   info                                   the GPU adapter, its features and limits, as JSON
   logits --model DIR --text "..." --out FILE.safetensors
-                                         run a model on a text; write input_ids and logits`;
+                                         run a model on a text; write input_ids and logits
+  finetune --model DIR --data FILE --method gora|lora --out DIR
+           [--steps --batch-size --seq-len --lr --rank --rank-min --rank-max --alpha
+            --gamma --scan-batches --features id|sqrt|log1p --seed --val-fraction
+            --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
+            --eval-every --eval-batches --generate --max-new-tokens
+            --format jsonl|csv|tsv|text --prompt-column --completion-column
+            --text-column --packing --save-init --save-scan]
+                                         fine-tune an adapter; write it in PEFT's format,
+                                         gora_report.json and data_manifest.json
+  eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|all]
+                                         one JSON line: loss, accuracy, examples`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -24,6 +38,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'logits':
       return logitsCommand(rest);
+    case 'finetune':
+      return finetuneCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case 'help':
     case '--help':
       console.log(USAGE);
@@ -37,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
 
 /** Bad input and a missing GPU end with one clear line and exit code 2; anything else is a bug (1). */
 function exitCode(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ModelFormatError) return 2;
+  if (error instanceof UsageError || error instanceof ModelFormatError || error instanceof DataError) return 2;
   if (error instanceof GpuError && error.kind === 'unavailable') return 2;
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
   return 1;
@@ -47,7 +65,9 @@ main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
     const code = exitCode(error);
-    console.error(code === 2 ? `gora: ${(error as Error).message}` : error);
+    // Known failures are one line; anything else keeps its stack for a bug report.
+    const known = code === 2 || error instanceof GpuError || error instanceof RangeError;
+    console.error(known ? `gora: ${(error as Error).message}` : error);
     process.exit(code);
   },
 );

@@ -1,0 +1,59 @@
+// `gora eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|all]`: one JSON line with the
+// mean token loss, the label accuracy (classification-style data) and the number of examples.
+// The validation split is the one `finetune` used: same seed, validation share and sequence length
+// (read from the run's report when --adapter is given, else finetune's defaults or the flags).
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { acquireNodeGpu } from '../gpu/node';
+import { openModel } from '../model/load';
+import { uploadWeights } from '../engine/load';
+import { Transformer } from '../engine/transformer';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
+import { defaultConfig } from '../train/config';
+import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
+import { UsageError } from './errors';
+import { choiceFlag, numberFlag, requiredFlag } from './flags';
+import { DATA_FLAGS, loadData } from './finetune';
+import { modelDirectory } from './logits';
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' } }, strict: true });
+  const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
+  const model = await openModel(await modelDirectory(requiredFlag(values, 'model', 'eval')));
+  const runDir = values.adapter;
+  const settings = runDir ? await runSettings(runDir) : defaultConfig('gora');
+  const seqLen = numberFlag(values, 'seq-len', settings.seqLen);
+  const batchSize = numberFlag(values, 'batch-size', settings.batchSize);
+  const seed = numberFlag(values, 'seed', settings.seed);
+  const valFraction = split === 'all' ? 0 : numberFlag(values, 'val-fraction', settings.valFraction);
+  const data = await loadData(values, model, { seqLen, batchSize, seed, valFraction });
+  const rows = split === 'all' ? [...data.train, ...data.val] : data.val;
+  if (rows.length === 0) throw new UsageError('the validation split is empty: use --split all or a larger --val-fraction');
+
+  const adapters = runDir ? await readAdapter(runDir, model.targets) : null;
+  const gpu = await acquireNodeGpu();
+  const weights = await uploadWeights(gpu, model);
+  const transformer = new Transformer(gpu, model.spec, weights, { B: batchSize, T: seqLen });
+  for (const [name, a] of adapters ?? []) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
+  const { loss } = await meanTokenLoss(transformer, rows, data.plan.pad);
+  const accuracy = await labelAccuracy(transformer, rows, data.labels, data.plan.pad);
+  gpu.destroy();
+  console.log(JSON.stringify({ loss, accuracy: accuracy?.accuracy ?? null, examples: rows.length }));
+}
+
+async function runSettings(runDir: string): Promise<ReturnType<typeof defaultConfig>> {
+  const text = await readFile(join(runDir, 'gora_report.json'), 'utf8').catch(() => null);
+  if (text === null) return defaultConfig('gora');
+  const report = JSON.parse(text) as { settings?: ReturnType<typeof defaultConfig> };
+  return { ...defaultConfig('gora'), ...report.settings };
+}
+
+async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAdapter>[2]) {
+  const read = (name: string) =>
+    readFile(join(runDir, name)).catch(() => {
+      throw new UsageError(`${runDir} has no ${name}: pass the folder that finetune --out wrote`);
+    });
+  return readPeftAdapter(await read(ADAPTER_WEIGHTS), (await read(ADAPTER_CONFIG)).toString('utf8'), targets);
+}

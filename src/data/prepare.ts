@@ -1,0 +1,184 @@
+// The dataset pipeline in one call: parse, tokenise, fit to the sequence length, split, detect
+// classification labels, and lay out batches. Every way the data can be unusable is found here,
+// as a DataError that says what to change, before any GPU work starts.
+
+import { makeBatch, packSequences, type Batch } from './batch';
+import type { ColumnChoice } from './csv';
+import { BatchSchedule, splitTrainVal, type BatchPosition } from './dataset';
+import { DataError } from './errors';
+import type { Example } from './example';
+import { detectLabels, type LabelSet } from './labels';
+import { parseDataset, type DataFormat } from './parse';
+import { completionIds, countTargets, fitSequence, promptLength, tokenizeExample, tokenPlan, type DataTokenizer, type TokenPlan, type TokenSequence } from './tokenize';
+
+export interface PrepareOptions {
+  /** T, tokens per row (--seq-len). */
+  seqLen: number;
+  /** B, rows per batch (--batch-size). */
+  batchSize: number;
+  /** Drives the split and every epoch's order. */
+  seed: number;
+  /** Share of examples held out for validation; default 0.1. */
+  valFraction?: number;
+  /** Overrides the format the file extension names. */
+  format?: DataFormat;
+  /** CSV/TSV columns; defaults as in ./csv.ts. */
+  columns?: ColumnChoice;
+  /** Concatenate the examples and cut rows of exactly T tokens (for text); default false. */
+  packing?: boolean;
+}
+
+export interface DatasetStats {
+  format: DataFormat;
+  /** Records read from the file. */
+  examples: number;
+  /** Prompt/completion examples cut at T that kept part of their completion. */
+  truncated: number;
+  /** Text examples cut into several rows. */
+  split: number;
+  /** Examples left out because T leaves none of their completion. */
+  dropped: number;
+  /** Examples left out because they hold nothing to learn (an empty text, say). */
+  empty: number;
+  trainExamples: number;
+  valExamples: number;
+  trainRows: number;
+  valRows: number;
+  /** Counted targets in one pass: what the mean losses average over. */
+  trainTargets: number;
+  valTargets: number;
+}
+
+/** A label set with each label's continuation tokens, exactly as training sees them (EOS included). */
+export interface ClassLabels extends LabelSet {
+  tokens: number[][];
+}
+
+export interface PreparedDataset {
+  file: string;
+  seqLen: number;
+  batchSize: number;
+  packing: boolean;
+  plan: TokenPlan;
+  /** The usable examples on each side of the split, in file order. */
+  trainExamples: Example[];
+  valExamples: Example[];
+  /** Rows of at most T tokens, tokenised and masked. */
+  train: TokenSequence[];
+  val: TokenSequence[];
+  labels: ClassLabels | null;
+  stats: DatasetStats;
+  /** Training batches across epochs, from a saved {epoch, index}. */
+  schedule: BatchSchedule;
+  batchesPerEpoch: number;
+  batchAt(position: BatchPosition): Batch;
+  /** Validation batches in a fixed order; 0 when there is no validation split. */
+  valBatchCount: number;
+  valBatchAt(index: number): Batch;
+}
+
+function checkOptions(file: string, options: PrepareOptions): number {
+  const { seqLen, batchSize, seed } = options;
+  const valFraction = options.valFraction ?? 0.1;
+  if (!Number.isSafeInteger(seqLen) || seqLen < 2) throw new DataError(file, `--seq-len ${seqLen} is too small: use a whole number of at least 2`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DataError(file, `--batch-size ${batchSize} is not valid: use a whole number of at least 1`);
+  if (!Number.isSafeInteger(seed)) throw new DataError(file, `--seed ${seed} is not valid: use a whole number`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(file, `--val-fraction ${valFraction} is not valid: use a number from 0 up to (not including) 1`);
+  return valFraction;
+}
+
+function noUsableExamples(file: string, seqs: readonly TokenSequence[], tooLong: number[], empty: number, seqLen: number): DataError {
+  if (tooLong.length === seqs.length) {
+    const shortest = tooLong.reduce((min, i) => Math.min(min, promptLength(seqs[i])), Infinity);
+    return new DataError(file, `all ${seqs.length} examples are longer than --seq-len ${seqLen} (no completion token fits): raise --seq-len to at least ${shortest + 1}`);
+  }
+  if (tooLong.length === 0) return new DataError(file, `none of the ${empty} examples has anything to learn (empty completions or texts): fix the data`);
+  return new DataError(file, `no usable examples: ${tooLong.length} are longer than --seq-len ${seqLen} and ${empty} are empty: raise --seq-len or fix the data`);
+}
+
+function targets(rows: readonly TokenSequence[]): number {
+  return rows.reduce((sum, row) => sum + countTargets(row), 0);
+}
+
+export function prepareDataset(text: string, file: string, tokenizer: DataTokenizer, options: PrepareOptions): PreparedDataset {
+  const valFraction = checkOptions(file, options);
+  const { seqLen, batchSize, seed } = options;
+  const packing = options.packing ?? false;
+  const { format, examples } = parseDataset(text, file, { format: options.format, columns: options.columns, chat: tokenizer });
+  if (examples.length === 0) {
+    if (text.trim() === '') throw new DataError(file, 'is empty: choose a file with training examples');
+    throw new DataError(file, 'holds no examples (only blank lines or a header): add training examples');
+  }
+
+  const plan = tokenPlan(tokenizer);
+  const seqs = examples.map((example) => tokenizeExample(example, tokenizer, plan));
+
+  // Which examples survive, and the rows each gives; packing cuts across examples later instead.
+  const rowsOf = new Map<number, TokenSequence[]>();
+  const tooLong: number[] = [];
+  let empty = 0;
+  let truncated = 0;
+  let split = 0;
+  seqs.forEach((seq, i) => {
+    // With packing nothing is cut here (an unbounded length only sorts out the empty examples).
+    const outcome = fitSequence(seq, packing ? Number.MAX_SAFE_INTEGER : seqLen);
+    if (outcome.status === 'too-long') tooLong.push(i);
+    else if (outcome.status === 'empty') empty++;
+    else {
+      rowsOf.set(i, outcome.rows);
+      if (outcome.truncated) truncated++;
+      if (outcome.split) split++;
+    }
+  });
+  const usable = [...rowsOf.keys()];
+  if (usable.length === 0) throw noUsableExamples(file, seqs, tooLong, empty, seqLen);
+
+  const { train: trainIds, val: valIds } = splitTrainVal(usable, seed, valFraction);
+  const rows = (ids: number[]) => (packing ? packSequences(ids.map((i) => seqs[i]), seqLen) : ids.flatMap((i) => rowsOf.get(i) ?? []));
+  const train = rows(trainIds);
+  const val = rows(valIds);
+  if (train.length === 0) throw new DataError(file, 'packing leaves no training row with a target: turn packing off or add data');
+
+  const found = detectLabels(usable.map((i) => examples[i]));
+  const labels: ClassLabels | null = found ? { ...found, tokens: found.labels.map((label) => completionIds(label, tokenizer, plan)) } : null;
+
+  const schedule = new BatchSchedule(train, { batchSize, seqLen, padId: plan.pad, seed });
+  const stats: DatasetStats = {
+    format,
+    examples: examples.length,
+    truncated,
+    split,
+    dropped: tooLong.length,
+    empty,
+    trainExamples: trainIds.length,
+    valExamples: valIds.length,
+    trainRows: train.length,
+    valRows: val.length,
+    trainTargets: targets(train),
+    valTargets: targets(val),
+  };
+  const valBatchCount = Math.ceil(val.length / batchSize);
+  return {
+    file,
+    seqLen,
+    batchSize,
+    packing,
+    plan,
+    trainExamples: trainIds.map((i) => examples[i]),
+    valExamples: valIds.map((i) => examples[i]),
+    train,
+    val,
+    labels,
+    stats,
+    schedule,
+    batchesPerEpoch: schedule.batchesPerEpoch,
+    batchAt: (position) => schedule.batchAt(position),
+    valBatchCount,
+    valBatchAt(index) {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= valBatchCount) {
+        throw new RangeError(`no validation batch ${index} (there are ${valBatchCount})`);
+      }
+      return makeBatch(val.slice(index * batchSize, (index + 1) * batchSize), batchSize, seqLen, plan.pad);
+    },
+  };
+}

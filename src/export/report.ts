@@ -1,0 +1,49 @@
+// gora_report.json: every number the run depended on, so it can be audited — settings, the model's
+// shapes, per layer its importance, advantage and rank, budget against trainable parameters, scan
+// time, losses per step, evaluations and timings.
+
+import type { ModelSpec, LinearTarget } from '../model/spec';
+import type { PreparedDataset } from '../data/prepare';
+import type { JobResult } from '../train/job';
+
+export function buildReport(result: JobResult, spec: ModelSpec, targets: readonly LinearTarget[], data: PreparedDataset, modelId: string): object {
+  const { config, allocation, scan } = result;
+  const layers = targets.map((t, i) => ({
+    name: t.module,
+    shape: [t.out, t.in],
+    importance: allocation ? allocation.layers[i].importance : null,
+    advantage: allocation ? allocation.layers[i].advantage : null,
+    rank: result.trained.get(t.name)?.rank ?? 0,
+    scale: result.trained.get(t.name)?.scale ?? null,
+  }));
+  const trainable = layers.reduce((sum, l) => sum + l.rank * (l.shape[0] + l.shape[1]), 0);
+  return {
+    method: config.method,
+    settings: config,
+    model: {
+      id: modelId,
+      architecture: spec.architecture,
+      hidden_size: spec.hiddenSize,
+      layers: spec.layers,
+      heads: spec.heads,
+      kv_heads: spec.kvHeads,
+      head_dim: spec.headDim,
+      intermediate_size: spec.intermediateSize,
+      vocab_size: spec.vocabSize,
+    },
+    data: { file: data.file, ...data.stats, labels: data.labels?.labels ?? null },
+    layers,
+    budget: {
+      feature_budget: allocation?.budget ?? null,
+      target_parameters: config.rank * targets.reduce((sum, t) => sum + t.out + t.in, 0),
+      trainable_parameters: trainable,
+    },
+    scan: scan ? { batches: scan.batches, seconds: scan.seconds, losses: scan.losses } : null,
+    initialisation: result.initCheck,
+    training: result.steps,
+    evaluations: result.evaluations,
+    final: result.final,
+    generations: result.generations,
+    seconds: result.seconds,
+  };
+}

@@ -1,0 +1,69 @@
+// Adapter initialisation for each method: GoRA from the gradient scan (GORA.md Phases 1–4), plain
+// LoRA with A Kaiming-uniform, B = 0, s = α/r at a uniform rank.
+
+import type { Transformer } from '../engine/transformer';
+import { Random } from '../engine/random';
+import { allocateRanks, type Allocation } from '../gora/allocate';
+import { goraB0, kaimingUniform, loraScale } from '../gora/init';
+import { gradientScan, gradientTimesAT, type ScanBatch, type ScanResult } from '../gora/scan';
+import type { LinearTarget } from '../model/spec';
+import type { JobConfig } from './config';
+
+export interface InitialAdapter {
+  rank: number;
+  scale: number;
+  A: Float32Array;
+  B: Float32Array;
+}
+
+export interface GoraInit {
+  scan: ScanResult;
+  allocation: Allocation;
+  adapters: Map<string, InitialAdapter>;
+  /** G per target, when asked for (--save-scan). */
+  gradients: Map<string, Float32Array> | null;
+}
+
+export async function scanAndAllocate(
+  model: Transformer,
+  targets: readonly LinearTarget[],
+  batches: readonly ScanBatch[],
+  config: JobConfig,
+  options: { keepGradients: boolean; onBatch?: (done: number, loss: number) => void; onAllocation?: (a: Allocation) => void },
+): Promise<GoraInit> {
+  const scan = await gradientScan(model, targets, batches, options.onBatch);
+  try {
+    const allocation = allocateRanks(
+      targets.map((t, i) => ({ name: t.module, m: t.out, n: t.in, importance: scan.importances[i] })),
+      { rankRef: config.rank, rankMin: config.rankMin, rankMax: config.rankMax, features: config.features },
+    );
+    options.onAllocation?.(allocation);
+    const rng = new Random(config.seed ^ 0x6a09e667);
+    const adapters = new Map<string, InitialAdapter>();
+    for (const [i, t] of targets.entries()) {
+      const rank = allocation.layers[i].rank;
+      if (rank === 0) continue;
+      const A = kaimingUniform(rng, rank, t.in);
+      const GA = await gradientTimesAT(model, t, A, rank, scan.batches);
+      const B = goraB0(GA, A, t.out, t.in, rank, config.gamma, config.alpha);
+      adapters.set(t.name, { rank, scale: loraScale(config.alpha, rank, true), A, B });
+    }
+    let gradients: Map<string, Float32Array> | null = null;
+    if (options.keepGradients) {
+      gradients = new Map();
+      for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradients.get(t.name)!)).map((g) => g / scan.batches));
+    }
+    return { scan, allocation, adapters, gradients };
+  } finally {
+    model.untrackWeightGradients();
+  }
+}
+
+export function loraInit(targets: readonly LinearTarget[], config: JobConfig): Map<string, InitialAdapter> {
+  const rng = new Random(config.seed ^ 0x6a09e667);
+  const adapters = new Map<string, InitialAdapter>();
+  for (const t of targets) {
+    adapters.set(t.name, { rank: config.rank, scale: loraScale(config.alpha, config.rank, false), A: kaimingUniform(rng, config.rank, t.in), B: new Float32Array(t.out * config.rank) });
+  }
+  return adapters;
+}

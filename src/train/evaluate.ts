@@ -1,0 +1,77 @@
+// Evaluation: validation loss (mean over every counted validation token), and for
+// classification-style data the accuracy of picking the label whose continuation the model finds
+// most likely after the prompt.
+
+import type { Transformer } from '../engine/transformer';
+import { makeBatch } from '../data/batch';
+import type { ClassLabels } from '../data/prepare';
+import { promptLength, type TokenSequence } from '../data/tokenize';
+
+/** Σ of losses per row of the current batch ([B] sums over T positions). */
+async function rowLossSums(model: Transformer): Promise<Float64Array> {
+  const { B, T } = model.shape;
+  const losses = await model.gpu.readF32(model.losses);
+  const sums = new Float64Array(B);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) sums[b] += losses[b * T + t];
+  return sums;
+}
+
+/** Mean loss over every counted token of `rows` (at most `maxBatches` batches of them; 0: all). */
+export async function meanTokenLoss(model: Transformer, rows: readonly TokenSequence[], pad: number, maxBatches = 0): Promise<{ loss: number; tokens: number }> {
+  const { B, T } = model.shape;
+  const batches = Math.ceil(rows.length / B);
+  const limit = maxBatches > 0 ? Math.min(maxBatches, batches) : batches;
+  let sum = 0;
+  let tokens = 0;
+  for (let i = 0; i < limit; i++) {
+    const batch = makeBatch(rows.slice(i * B, (i + 1) * B), B, T, pad);
+    model.setBatch(batch.tokens, batch.targets);
+    await model.gpu.run('validation', (enc) => model.forward(enc, null));
+    sum += (await rowLossSums(model)).reduce((a, b) => a + b, 0);
+    tokens += batch.count;
+  }
+  return { loss: tokens > 0 ? sum / tokens : NaN, tokens };
+}
+
+/**
+ * For each validation example whose completion is one of the labels: score every label by the
+ * summed loss of its tokens after the prompt and count the example right when the lowest is its own.
+ */
+export async function labelAccuracy(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number): Promise<{ accuracy: number; examples: number } | null> {
+  if (!labels || rows.length === 0) return null;
+  const { B, T } = model.shape;
+  const candidates: TokenSequence[] = [];
+  const truth: number[] = [];
+  for (const row of rows) {
+    const prompt = row.ids.subarray(0, promptLength(row));
+    const completion = Array.from(row.ids.subarray(prompt.length));
+    const own = labels.tokens.findIndex((l) => l.length === completion.length && l.every((id, i) => id === completion[i]));
+    if (own < 0 || prompt.length === 0) continue;
+    truth.push(own);
+    for (const label of labels.tokens) {
+      // Keep the end of a long prompt: the label must follow it directly.
+      const kept = prompt.subarray(Math.max(0, prompt.length + label.length - T));
+      const ids = new Uint32Array([...kept, ...label]);
+      const mask = new Uint8Array(ids.length);
+      mask.fill(1, kept.length);
+      candidates.push({ ids, mask, kind: 'completion' });
+    }
+  }
+  if (truth.length === 0) return null;
+  const scores: number[] = [];
+  for (let first = 0; first < candidates.length; first += B) {
+    const group = candidates.slice(first, first + B);
+    const batch = makeBatch(group, B, T, pad);
+    model.setBatch(batch.tokens, batch.targets);
+    await model.gpu.run('label scores', (enc) => model.forward(enc, null));
+    const sums = await rowLossSums(model);
+    for (let b = 0; b < group.length; b++) scores.push(sums[b]);
+  }
+  const k = labels.tokens.length;
+  let right = 0;
+  truth.forEach((own, i) => {
+    const row = scores.slice(i * k, (i + 1) * k);
+    if (row.indexOf(Math.min(...row)) === own) right++;
+  });
+  return { accuracy: right / truth.length, examples: truth.length };
+}

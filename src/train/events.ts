@@ -1,0 +1,32 @@
+// What a job tells its client (CLI, Web Worker, tests) as it runs. The UI state is a fold of these.
+
+import type { Allocation } from '../gora/allocate';
+
+export type Phase = 'load' | 'scan' | 'allocate' | 'initialise' | 'train' | 'evaluate' | 'export';
+
+export interface Evaluation {
+  step: number;
+  loss: number;
+  /** Counted validation tokens the loss averages over. */
+  tokens: number;
+  /** Classification-style data only: share of validation examples whose label scores highest. */
+  accuracy: number | null;
+  examples: number;
+}
+
+export interface Generation {
+  prompt: string;
+  base: string;
+  adapted: string;
+}
+
+export type JobEvent =
+  | { type: 'phase'; phase: Phase; status: 'start' | 'end'; seconds?: number; detail?: string }
+  | { type: 'progress'; phase: Phase; done: number; total: number; detail?: string }
+  | { type: 'scan-batch'; batch: number; of: number; loss: number }
+  | { type: 'allocation'; allocation: Allocation }
+  | { type: 'init'; baseLoss: number; initLoss: number }
+  | { type: 'step'; step: number; of: number; loss: number; lr: number; tokensPerSecond: number; elapsed: number; remaining: number }
+  | { type: 'evaluation'; evaluation: Evaluation }
+  | { type: 'generations'; samples: Generation[] }
+  | { type: 'log'; message: string };

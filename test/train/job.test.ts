@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareDataset } from '../../src/data/prepare';
+import { Transformer } from '../../src/engine/transformer';
+import { uploadWeights } from '../../src/engine/load';
+import { readPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft';
+import { runFiles } from '../../src/export/run-files';
+import { defaultConfig, type JobConfig } from '../../src/train/config';
+import { meanTokenLoss } from '../../src/train/evaluate';
+import { runJob } from '../../src/train/job';
+import type { JobEvent } from '../../src/train/events';
+import { testGpu } from '../gpu';
+import { loadFixture } from '../engine/fixtures';
+
+const DATA = readFileSync(join(import.meta.dirname, '..', 'datasets', 'sentiment.jsonl'), 'utf8');
+
+async function run(method: 'gora' | 'lora', overrides: Partial<JobConfig> = {}) {
+  const gpu = await testGpu();
+  const { model } = await loadFixture('smollm2');
+  const config = { ...defaultConfig(method), steps: 4, batchSize: 2, seqLen: 48, scanBatches: 2, lr: 1e-3, evalEvery: 2, generateSamples: 1, maxNewTokens: 2, valFraction: 0.2, ...overrides };
+  const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
+  const events: JobEvent[] = [];
+  const result = await runJob({ gpu, model, data, config, emit: (e) => events.push(e), keepScanGradients: method === 'gora' });
+  return { gpu, model, data, config, result, events };
+}
+
+/** PEFT's rule for rank_pattern keys (peft.utils.other.get_pattern_key): the first key k with re.match(rf"(.*\.)?({k})$", module). */
+function peftPatternKey(keys: string[], module: string): string | undefined {
+  return keys.find((key) => new RegExp(`^(.*\\.)?(${key})$`).test(module));
+}
+
+describe('the GoRA job end to end on a fixture', async () => {
+  const gora = await run('gora');
+
+  it('runs every phase and emits their events in order', () => {
+    const phases = gora.events.filter((e) => e.type === 'phase' && e.status === 'start').map((e) => (e as { phase: string }).phase);
+    expect(phases).toEqual(['load', 'scan', 'initialise', 'train', 'evaluate']);
+    expect(gora.events.filter((e) => e.type === 'scan-batch')).toHaveLength(2);
+    expect(gora.events.filter((e) => e.type === 'step')).toHaveLength(4);
+    expect(gora.result.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
+  });
+
+  it('starts below the base model on the scan batches (GORA.md Phase 4)', () => {
+    const { baseLoss, initLoss } = gora.result.initCheck!;
+    expect(initLoss).toBeLessThan(baseLoss);
+  });
+
+  it('reports the allocation it trained with, and budget against trainable parameters', () => {
+    const files = runFiles(gora.result, gora.model, gora.data, 'smollm2', { saveInit: true, saveScan: true });
+    const report = JSON.parse(new TextDecoder().decode(files.get('gora_report.json')));
+    const allocation = gora.result.allocation!;
+    expect(report.layers.map((l: { rank: number }) => l.rank)).toEqual(allocation.layers.map((l) => l.rank));
+    expect(report.layers.map((l: { importance: number }) => l.importance)).toEqual(allocation.layers.map((l) => l.importance));
+    expect(report.budget.trainable_parameters).toBe(allocation.trainableParameters);
+    expect(report.budget.target_parameters).toBe(allocation.targetParameters);
+    expect(report.training).toHaveLength(4);
+    expect(report.scan.batches).toBe(2);
+    expect(files.has('init_adapter.safetensors') && files.has('scan_gradients.safetensors')).toBe(true);
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('data_manifest.json')));
+    expect([manifest.scan.length, manifest.train.length, manifest.val.length]).toEqual([2, 4, gora.data.valBatchCount]);
+    expect(manifest.train[0].input_ids).toHaveLength(2);
+    expect(manifest.train[0].labels[0]).toHaveLength(48);
+  });
+
+  it("writes rank_pattern keys that PEFT's matching rule resolves to exactly their own modules", () => {
+    const files = runFiles(gora.result, gora.model, gora.data, 'smollm2');
+    const config = JSON.parse(new TextDecoder().decode(files.get(ADAPTER_CONFIG)));
+    const keys = Object.keys(config.rank_pattern);
+    expect(keys).toHaveLength(gora.model.targets.length);
+    for (const t of gora.model.targets) {
+      expect(peftPatternKey(keys, t.module)).toBe(t.module);
+      expect(config.rank_pattern[t.module]).toBe(gora.result.trained.get(t.name)!.rank);
+    }
+    expect(config.use_rslora).toBe(true);
+    expect(config.r).toBe(8);
+  });
+
+  it('exports an adapter that, loaded back, reproduces the trained model', async () => {
+    const files = runFiles(gora.result, gora.model, gora.data, 'smollm2');
+    const adapters = await readPeftAdapter(files.get(ADAPTER_WEIGHTS)!, new TextDecoder().decode(files.get(ADAPTER_CONFIG)), gora.model.targets);
+    const weights = await uploadWeights(gora.gpu, gora.model);
+    const model = new Transformer(gora.gpu, gora.model.spec, weights, { B: gora.config.batchSize, T: gora.config.seqLen });
+    for (const [name, a] of adapters) {
+      expect(a.scale).toBeCloseTo(gora.result.trained.get(name)!.scale, 6);
+      model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
+    }
+    const { loss } = await meanTokenLoss(model, gora.data.val, gora.data.plan.pad);
+    model.destroy();
+    weights.forEach((b) => b.destroy());
+    expect(Math.abs(loss - gora.result.final.loss)).toBeLessThan(1e-5 * gora.result.final.loss);
+  });
+});
+
+describe('the LoRA baseline job', () => {
+  it('trains uniform-rank adapters from B = 0 with s = α/r', async () => {
+    const lora = await run('lora');
+    expect(lora.result.scan).toBeNull();
+    for (const a of lora.result.initial.values()) {
+      expect(a.rank).toBe(8);
+      expect(a.scale).toBe(16 / 8);
+      expect(a.B.every((x) => x === 0)).toBe(true);
+    }
+    expect(lora.result.steps.at(-1)!.loss).toBeLessThan(lora.result.steps[0].loss);
+    const files = runFiles(lora.result, lora.model, lora.data, 'smollm2');
+    const config = JSON.parse(new TextDecoder().decode(files.get(ADAPTER_CONFIG)));
+    expect(config.use_rslora).toBe(false);
+    expect(Object.values(config.rank_pattern).every((r) => r === 8)).toBe(true);
+  });
+});
+
