@@ -32,6 +32,7 @@ export const DATA_FLAGS = {
 const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
   ['steps', 'steps'],
   ['batch-size', 'batchSize'],
+  ['grad-accum', 'gradAccum'],
   ['seq-len', 'seqLen'],
   ['lr', 'lr'],
   ['rank', 'rank'],

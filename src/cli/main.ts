@@ -16,7 +16,7 @@ commands:
   logits --model DIR --text "..." --out FILE.safetensors
                                          run a model on a text; write input_ids and logits
   finetune --model DIR --data FILE --method gora|lora --out DIR
-           [--steps --batch-size --seq-len --lr --rank --rank-min --rank-max --alpha
+           [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
             --gamma --scan-batches --features id|sqrt|log1p --seed --val-fraction
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
             --eval-every --eval-batches --generate --max-new-tokens

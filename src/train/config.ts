@@ -8,8 +8,10 @@ export interface JobConfig {
   method: Method;
   /** Optimizer steps. */
   steps: number;
-  /** B, rows per batch. */
+  /** B, rows per micro-batch (one forward and backward on the GPU). */
   batchSize: number;
+  /** Micro-batches whose gradients add up into one optimizer step (effective batch = B × this). */
+  gradAccum: number;
   /** T, tokens per row. */
   seqLen: number;
   /** Base learning rate (the A matrices'; B learns loraPlusRatio× faster). */
@@ -47,6 +49,7 @@ export function defaultConfig(method: Method): JobConfig {
     method,
     steps: 100,
     batchSize: 4,
+    gradAccum: 1,
     seqLen: 64,
     lr: 2e-4,
     rank: 8,
@@ -75,6 +78,7 @@ export function checkConfig(c: JobConfig): void {
   const positiveInt: Array<[string, number]> = [
     ['--steps', c.steps],
     ['--batch-size', c.batchSize],
+    ['--grad-accum', c.gradAccum],
     ['--seq-len', c.seqLen],
     ['--rank', c.rank],
     ['--scan-batches', c.scanBatches],

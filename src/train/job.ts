@@ -123,21 +123,28 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       const start = performance.now();
       try {
         for (let step = 0; step < config.steps; step++) {
-          const batch = data.batchAt(data.schedule.positionAt(step));
-          trainBatches.push(batch);
+          // The step's loss is the mean over every counted token of its micro-batches, so each
+          // micro-batch's gradient is scaled by 1 / (the step's total count).
+          const micro = Array.from({ length: config.gradAccum }, (_, k) => data.batchAt(data.schedule.positionAt(step * config.gradAccum + k)));
+          trainBatches.push(...micro);
+          const count = micro.reduce((sum, b) => sum + b.count, 0);
           const lr = learningRate(step, { baseLr: config.lr, totalSteps: config.steps, warmupFraction: config.warmupFraction, minRatio: config.minLrRatio });
-          model.setBatch(batch.tokens, batch.targets);
-          await gpu.run(`train step ${step}`, (enc) => {
-            optimizer.zeroGrad(enc);
-            model.forward(enc, 1 / batch.count);
-            model.backward(enc);
-            optimizer.step(enc, step + 1, lr);
-          });
-          const loss = (await gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
+          let lossSum = 0;
+          for (const [k, batch] of micro.entries()) {
+            model.setBatch(batch.tokens, batch.targets);
+            await gpu.run(`train step ${step}.${k}`, (enc) => {
+              if (k === 0) optimizer.zeroGrad(enc);
+              model.forward(enc, 1 / count);
+              model.backward(enc);
+              if (k === micro.length - 1) optimizer.step(enc, step + 1, lr);
+            });
+            lossSum += (await gpu.readF32(model.losses)).reduce((a, b) => a + b, 0);
+          }
+          const loss = lossSum / count;
           if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}: lower --lr and try again`);
           records.push({ step, loss, lr });
           const elapsed = (performance.now() - start) / 1000;
-          emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: ((step + 1) * B * T) / elapsed, elapsed, remaining: (elapsed / (step + 1)) * (config.steps - step - 1) });
+          emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: ((step + 1) * config.gradAccum * B * T) / elapsed, elapsed, remaining: (elapsed / (step + 1)) * (config.steps - step - 1) });
           if (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0 && step + 1 < config.steps && data.valBatchCount > 0) evaluations.push(await evaluate(step + 1));
         }
       } finally {

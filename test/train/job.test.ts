@@ -109,3 +109,19 @@ describe('the LoRA baseline job', () => {
   });
 });
 
+
+describe('micro-batch gradient accumulation', () => {
+  it('takes the same step with 2 micro-batches of 2 rows as with 1 batch of 4 rows', async () => {
+    const settings = { steps: 2, evalEvery: 0, generateSamples: 0, warmupFraction: 0 };
+    const whole = await run('lora', { ...settings, batchSize: 4, gradAccum: 1 });
+    const split = await run('lora', { ...settings, batchSize: 2, gradAccum: 2 });
+    expect(split.result.steps[0].loss).toBeCloseTo(whole.result.steps[0].loss, 5);
+    expect(split.result.steps[1].loss).toBeCloseTo(whole.result.steps[1].loss, 4);
+    for (const [name, a] of whole.result.trained) {
+      const b = split.result.trained.get(name)!;
+      let diff = 0;
+      a.B.forEach((x, i) => (diff = Math.max(diff, Math.abs(x - b.B[i]))));
+      expect(diff, name).toBeLessThan(1e-5);
+    }
+  });
+});
