@@ -45,6 +45,14 @@ const WANTED_FEATURES: Record<keyof GpuInfo['features'], GPUFeatureName> = {
   subgroups: 'subgroups' as GPUFeatureName,
 };
 
+/**
+ * How row-wise kernels (norms, softmax, attention) spread their work. `parallel`: a workgroup per row
+ * with shared-memory reductions, right for real GPUs. `serial`: one invocation per row, no barriers,
+ * which is several times faster on CPU-backed adapters where workgroupBarrier is expensive (measured:
+ * ENGINEERING.md, bench/README.md).
+ */
+export type KernelVariant = 'parallel' | 'serial';
+
 export const STORAGE = 0x80 | 0x04 | 0x08; // GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST, usable before globals exist
 
 export class Gpu {
@@ -53,6 +61,8 @@ export class Gpu {
   readonly lost: Promise<DeviceLost>;
   private lostInfo: DeviceLost | null = null;
   private placeholderBuffer: GPUBuffer | null = null;
+  /** Chosen from the adapter; tests set it to run both variants on one device. */
+  kernelVariant: KernelVariant;
   private readonly lostListeners = new Set<(info: DeviceLost) => void>();
 
   private constructor(
@@ -61,6 +71,7 @@ export class Gpu {
     readonly settle: <T>(promise: Promise<T>) => Promise<T>,
   ) {
     this.pipelines = new PipelineCache(device);
+    this.kernelVariant = info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`) ? 'serial' : 'parallel';
     this.lost = device.lost.then((l) => {
       this.lostInfo = { reason: l.reason ?? 'unknown', message: l.message || 'the GPU device was lost' };
       for (const listener of this.lostListeners) listener(this.lostInfo);
