@@ -41,3 +41,18 @@ export async function launchChromium(options: { webgpu: boolean }): Promise<Brow
     ],
   });
 }
+
+/** Every URL the context requests, to check that nothing leaves this machine. */
+export function recordRequests(context: BrowserContext): string[] {
+  const urls: string[] = [];
+  context.on('request', (request) => urls.push(request.url()));
+  return urls;
+}
+
+/** The requests that went anywhere but 127.0.0.1 (data: and blob: URLs stay in the page). */
+export function external(urls: string[]): string[] {
+  return urls.filter((url) => {
+    if (url.startsWith('data:') || url.startsWith('blob:')) return false;
+    return new URL(url).hostname !== '127.0.0.1';
+  });
+}

@@ -26,6 +26,7 @@ describe('the first page', () => {
     const context = await launchChromium({ webgpu: true });
     try {
       const { page, errors } = await openApp(context);
+      await page.locator('details.gpu-details summary').click();
       await page.getByTestId('gpu-info').waitFor({ timeout: 60_000 });
       const info = await page.getByTestId('gpu-info').innerText();
       console.log(`adapter panel:\n${info}`);
@@ -56,7 +57,7 @@ describe('the first page', () => {
       const message = page.getByTestId('gpu-error');
       await message.waitFor({ timeout: 30_000 });
       expect(await message.innerText()).toMatch(/no GPU adapter is available/);
-      expect(await page.getByTestId('run-self-test').isDisabled()).toBe(true);
+      expect(await page.getByTestId('start-run').isDisabled()).toBe(true);
       await page.screenshot({ path: join(SCREENSHOTS, 'no-adapter.png'), fullPage: true });
     } finally {
       await context.close();

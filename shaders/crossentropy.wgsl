@@ -11,6 +11,10 @@
 // Each invocation walks a strided share of the row keeping a running (max, Σ exp(x − max)) — the
 // online softmax, one read of the row instead of two — and a shared-memory tree merges the pairs.
 // The row index folds into y past 65,535 workgroups (grid1d in src/gpu/dispatch.ts).
+//
+// cross_entropy_serial is the variant for CPU-backed adapters (SwiftShader, lavapipe), chosen by the
+// wrapper from Gpu.kernelVariant: one invocation per row and no barriers, which such drivers run as
+// coroutines switched at every barrier, far slower than the arithmetic of a row.
 
 override WRITE_GRAD: bool = false;
 
@@ -77,6 +81,43 @@ fn cross_entropy(@builtin(local_invocation_index) local: u32, @builtin(workgroup
     let inv_sum = 1.0 / total.y;
     for (var i = local; i < p.V; i += WG) {
       let prob = exp(logits[base + i] - total.x) * inv_sum;
+      let onehot = select(0.0, 1.0, valid && i == u32(t));
+      logits[base + i] = select(0.0, p.grad_scale * (prob - onehot), valid);
+    }
+  }
+}
+
+const SERIAL_WG: u32 = 64u;
+const BLOCK: u32 = 64u;
+
+// One invocation per row, three passes over it: the max, Σ exp(x − max), then the gradient. With
+// no other invocation to merge with, a plain max pass is simpler than the online pair and keeps
+// the loops free of branches. The sum is taken in blocks of BLOCK terms, so a rounding error
+// passes through about BLOCK + V/BLOCK additions rather than V.
+@compute @workgroup_size(SERIAL_WG)
+fn cross_entropy_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = gid.x + gid.y * groups.x * SERIAL_WG;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let t = targets[row];
+  let valid = t >= 0 && u32(t) < p.V;
+  var xt = 0.0;
+  if (valid) { xt = logits[base + u32(t)]; }
+
+  var m = logits[base];
+  for (var i = 1u; i < p.V; i++) { m = max(m, logits[base + i]); }
+  var sum = 0.0;
+  for (var i0 = 0u; i0 < p.V; i0 += BLOCK) {
+    var block = 0.0;
+    for (var i = i0; i < min(i0 + BLOCK, p.V); i++) { block += exp(logits[base + i] - m); }
+    sum += block;
+  }
+
+  losses[row] = select(0.0, (m - xt) + log(sum), valid);
+  if (WRITE_GRAD) {
+    let inv_sum = 1.0 / sum;
+    for (var i = 0u; i < p.V; i++) {
+      let prob = exp(logits[base + i] - m) * inv_sum;
       let onehot = select(0.0, 1.0, valid && i == u32(t));
       logits[base + i] = select(0.0, p.grad_scale * (prob - onehot), valid);
     }

@@ -11,6 +11,11 @@
 // The weight and bias gradients are sums over rows. norm_dparams computes them without float
 // atomics, so results are deterministic: a 32×8 workgroup owns 32 channels, its 8 lanes stride
 // over the rows, and the 8 partial sums are added in a fixed order.
+//
+// Each entry point has a `_serial` twin for CPU-backed adapters (SwiftShader, lavapipe), chosen by
+// the wrapper from Gpu.kernelVariant: one invocation per row (per channel for the dparams), no
+// barriers and no workgroup memory. Such drivers run a workgroup that contains a barrier as
+// coroutines switched at every barrier, which costs far more than the arithmetic of a short row.
 
 override RMS: bool = true;
 override HAS_DWEIGHT: bool = true;
@@ -186,4 +191,93 @@ fn norm_dparams(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
     if (HAS_DWEIGHT) { dweight[c] += total.x; }
     if (HAS_DBIAS) { dbias[c] += total.y; }
   }
+}
+
+// ---- Serial variants: one invocation per row (per channel for the dparams) -------------------
+
+const SERIAL_WG: u32 = 64u;
+
+/** The flat invocation index of a 1-D serial dispatch folded into y (grid1d). */
+fn serial_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * SERIAL_WG;
+}
+
+@compute @workgroup_size(SERIAL_WG)
+fn rmsnorm_forward_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = serial_index(gid, groups);
+  if (row >= p.N) { return; }
+  let base = row * p.C;
+  var ss = 0.0;
+  for (var i = 0u; i < p.C; i++) { let x = rms_inp[base + i]; ss += x * x; }
+  let r = inverseSqrt(ss / f32(p.C) + p.eps);
+  rms_rstd[row] = r;
+  for (var i = 0u; i < p.C; i++) { rms_out[base + i] = rms_inp[base + i] * r * rms_weight[i]; }
+}
+
+@compute @workgroup_size(SERIAL_WG)
+fn rmsnorm_backward_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = serial_index(gid, groups);
+  if (row >= p.N) { return; }
+  let base = row * p.C;
+  var gx = 0.0;
+  for (var i = 0u; i < p.C; i++) { gx += rms_dout[base + i] * rms_w[i] * rms_x[base + i]; }
+  let r = rms_r[row];
+  let k = gx / f32(p.C) * r * r * r;
+  for (var i = 0u; i < p.C; i++) {
+    rms_dinp[base + i] += r * rms_dout[base + i] * rms_w[i] - k * rms_x[base + i];
+  }
+}
+
+@compute @workgroup_size(SERIAL_WG)
+fn layernorm_forward_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = serial_index(gid, groups);
+  if (row >= p.N) { return; }
+  let base = row * p.C;
+  var s = 0.0;
+  for (var i = 0u; i < p.C; i++) { s += ln_inp[base + i]; }
+  let m = s / f32(p.C);
+  var ss = 0.0;
+  for (var i = 0u; i < p.C; i++) { let d = ln_inp[base + i] - m; ss += d * d; }
+  let r = inverseSqrt(ss / f32(p.C) + p.eps);
+  ln_mean[row] = m;
+  ln_rstd[row] = r;
+  for (var i = 0u; i < p.C; i++) {
+    ln_out[base + i] = (ln_inp[base + i] - m) * r * ln_weight[i] + ln_bias[i];
+  }
+}
+
+@compute @workgroup_size(SERIAL_WG)
+fn layernorm_backward_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = serial_index(gid, groups);
+  if (row >= p.N) { return; }
+  let base = row * p.C;
+  let m = ln_m[row];
+  let r = ln_r[row];
+  var acc = vec2<f32>(0.0);
+  for (var i = 0u; i < p.C; i++) {
+    let g = ln_dout[base + i] * ln_w[i];
+    acc += vec2<f32>(g, g * (ln_x[base + i] - m) * r);
+  }
+  let means = acc / f32(p.C);
+  for (var i = 0u; i < p.C; i++) {
+    let g = ln_dout[base + i] * ln_w[i];
+    let xhat = (ln_x[base + i] - m) * r;
+    ln_dinp[base + i] += r * (g - means.x - xhat * means.y);
+  }
+}
+
+// One invocation per channel walks every row; adjacent invocations read adjacent channels.
+@compute @workgroup_size(SERIAL_WG)
+fn norm_dparams_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let c = serial_index(gid, groups);
+  if (c >= p.C) { return; }
+  var acc = vec2<f32>(0.0);
+  for (var n = 0u; n < p.N; n++) {
+    let g = dp_dout[n * p.C + c];
+    var centred = dp_inp[n * p.C + c];
+    if (!RMS) { centred -= dp_mean[n]; }
+    acc += vec2<f32>(g * centred * dp_rstd[n], g);
+  }
+  if (HAS_DWEIGHT) { dweight[c] += acc.x; }
+  if (HAS_DBIAS) { dbias[c] += acc.y; }
 }

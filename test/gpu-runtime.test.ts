@@ -123,3 +123,19 @@ describe('dispatch and uniform helpers', () => {
     expect(() => packUniforms([['f32', NaN]])).toThrow(/finite/);
   });
 });
+
+describe('GPU memory accounting', () => {
+  it('counts live buffer bytes and their peak', async () => {
+    const gpu = await testGpu();
+    const before = gpu.allocatedBytes;
+    const a = gpu.createBuffer('a', 1000);
+    const b = gpu.createBuffer('b', 24);
+    expect(gpu.allocatedBytes - before).toBe(1024);
+    a.destroy();
+    a.destroy();
+    expect(gpu.allocatedBytes - before).toBe(24);
+    expect(gpu.peakBytes).toBeGreaterThanOrEqual(before + 1024);
+    b.destroy();
+    expect(gpu.allocatedBytes).toBe(before);
+  });
+});

@@ -1,24 +1,120 @@
 import { useEffect } from 'react';
-import { useStore } from './store';
-import { GpuPanel } from './GpuPanel';
-import { SelfTestPanel } from './SelfTestPanel';
+import { useStore } from './state/store';
+import { activeRun } from './state/run';
+import { EMBEDDED_MODEL } from './sources';
+import { GpuPanel } from './components/GpuPanel';
+import { SelfTestPanel } from './components/SelfTestPanel';
+import { ModelPanel } from './components/ModelPanel';
+import { DatasetPanel } from './components/DatasetPanel';
+import { SettingsPanel } from './components/SettingsPanel';
+import { RunControls, RunError, Stepper } from './components/RunPanel';
+import { AllocationView } from './components/AllocationView';
+import { TrainingView } from './components/TrainingView';
+import { CompareView, ResultsView } from './components/ResultsView';
 
 export function App() {
   const detectGpu = useStore((s) => s.detectGpu);
+  const loadModel = useStore((s) => s.loadModel);
+  const selectDataset = useStore((s) => s.selectDataset);
+  const run = useStore(activeRun);
+
   useEffect(() => {
     void detectGpu();
-  }, [detectGpu]);
+    // The built-in model and the chosen sample are ready as soon as the page opens.
+    void selectDataset({ kind: 'sample', name: useStore.getState().sampleDataset });
+    void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL });
+  }, [detectGpu, loadModel, selectDataset]);
 
   return (
     <div className="app">
       <header className="app-header">
-        <h1>GoRA Studio</h1>
-        <p className="tagline">Fine-tune small language models on your own GPU, in the browser, with gradient-driven adaptive LoRA.</p>
+        <div>
+          <h1>GoRA Studio</h1>
+          <p className="tagline">Fine-tune small language models on your own GPU, in the browser, with gradient-driven adaptive LoRA.</p>
+        </div>
+        <GpuBadge />
       </header>
-      <main className="panels">
-        <GpuPanel />
-        <SelfTestPanel />
+      <GpuBanner />
+      <main className="layout">
+        <aside className="setup">
+          <ModelPanel />
+          <DatasetPanel />
+          <SettingsPanel />
+        </aside>
+        <section className="run" aria-label="run">
+          <section className="panel wide">
+            <RunControls />
+            {run && <Stepper run={run} />}
+            {run && <RunError run={run} />}
+          </section>
+          <AllocationView />
+          <TrainingView />
+          <ResultsView />
+          <CompareView />
+          {!run && <Intro />}
+        </section>
       </main>
+      <details className="gpu-details">
+        <summary>GPU details and self-test</summary>
+        <div className="panels">
+          <GpuPanel />
+          <SelfTestPanel />
+        </div>
+      </details>
     </div>
+  );
+}
+
+function GpuBadge() {
+  const status = useStore((s) => s.gpuStatus);
+  const info = useStore((s) => s.gpuInfo);
+  const name = info ? info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') : '';
+  return (
+    <span className={`gpu-badge ${status}`} data-testid="gpu-badge">
+      {status === 'detecting' ? 'Looking for a GPU…' : status === 'ready' ? `GPU: ${name || 'WebGPU adapter'}` : 'No GPU'}
+    </span>
+  );
+}
+
+function GpuBanner() {
+  const status = useStore((s) => s.gpuStatus);
+  const error = useStore((s) => s.gpuError);
+  const lost = useStore((s) => s.deviceLost);
+  const fallback = useStore((s) => s.gpuInfo?.isFallbackAdapter);
+  if (lost) return <div className="banner error" role="alert">The GPU device was lost ({lost.reason}). Reload the page to start again.</div>;
+  if (status === 'unavailable' && error)
+    return (
+      <div className="banner error" role="alert" data-testid="gpu-error">
+        {error}
+      </div>
+    );
+  if (status === 'ready' && fallback)
+    return (
+      <div className="banner warn" data-testid="software-adapter">
+        This browser is using a software GPU: everything works, but training is slow. For real speed use Chrome or Edge with hardware acceleration on.
+      </div>
+    );
+  return null;
+}
+
+function Intro() {
+  return (
+    <section className="panel wide intro">
+      <h2>How it works</h2>
+      <ol>
+        <li>
+          <strong>Scan</strong> — gradients of the frozen model over a few batches show which layers matter for your data.
+        </li>
+        <li>
+          <strong>Allocate</strong> — each layer gets a LoRA rank from its importance, within the same parameter budget as uniform LoRA.
+        </li>
+        <li>
+          <strong>Initialise</strong> — each adapter starts as a compressed gradient step, so training begins with a useful move.
+        </li>
+        <li>
+          <strong>Train, evaluate, download</strong> — the adapter in Hugging Face PEFT's format, loadable in Python unchanged.
+        </li>
+      </ol>
+    </section>
   );
 }

@@ -1,5 +1,6 @@
-// `gora finetune --model DIR --data FILE --method gora|lora --out DIR [hyper-parameters]`: the whole
-// job headless, writing the run directory. Bad data or flags fail before any GPU work.
+// `gora finetune --model DIR --data FILE --method gora|lora|full --out DIR [hyper-parameters]`: the
+// whole job headless, writing the run directory (with --method full, the trained model folder in place
+// of the adapter). Bad data or flags fail before any GPU work.
 
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { prepareDataset, type PrepareOptions } from '../data/prepare';
 import { DATA_FORMATS, type DataFormat } from '../data/parse';
 import { acquireNodeGpu } from '../gpu/node';
 import { openModel, type OpenedModel } from '../model/load';
+import { readCompanionFiles } from '../export/full-model';
 import { runFiles } from '../export/run-files';
 import { checkConfig, defaultConfig, type JobConfig } from '../train/config';
 import { runJob } from '../train/job';
@@ -61,7 +63,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
     options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' } },
     strict: true,
   });
-  const method = choiceFlag(values, 'method', ['gora', 'lora'] as const, 'gora');
+  const method = choiceFlag(values, 'method', ['gora', 'lora', 'full'] as const, 'gora');
   const config = defaultConfig(method);
   for (const [flag, key] of NUMBER_FLAGS) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
   config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
@@ -70,12 +72,14 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values['save-scan'] && method !== 'gora') throw new UsageError('--save-scan needs --method gora (plain LoRA has no scan)');
+  if (values['save-scan'] && method !== 'gora') throw new UsageError(`--save-scan needs --method gora (${method} has no scan)`);
+  if (values['save-init'] && method === 'full') throw new UsageError('--save-init needs an adapter method (gora or lora): full training has no initial adapter');
   const out = requiredFlag(values, 'out', 'finetune');
   const modelDir = requiredFlag(values, 'model', 'finetune');
 
   // Everything that can be wrong with the inputs is found here, before the GPU is touched.
-  const model = await openModel(await modelDirectory(modelDir));
+  const modelFiles = await modelDirectory(modelDir);
+  const model = await openModel(modelFiles);
   const data = await loadData(values, model, config);
   log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation rows of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
   const outInfo = await stat(out).catch(() => null);
@@ -86,7 +90,8 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   gpu.destroy();
 
   await mkdir(out, { recursive: true });
-  const files = runFiles(result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']) });
+  const companionFiles = method === 'full' ? await readCompanionFiles(modelFiles) : undefined;
+  const files = runFiles(result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   log(`wrote ${[...files.keys()].join(', ')} to ${out}`);
 }

@@ -15,7 +15,7 @@ commands:
   info                                   the GPU adapter, its features and limits, as JSON
   logits --model DIR --text "..." --out FILE.safetensors
                                          run a model on a text; write input_ids and logits
-  finetune --model DIR --data FILE --method gora|lora --out DIR
+  finetune --model DIR --data FILE --method gora|lora|full --out DIR
            [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
             --gamma --scan-batches --features id|sqrt|log1p --seed --val-fraction
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay

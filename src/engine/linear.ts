@@ -1,7 +1,8 @@
 // A linear layer with an optional LoRA adapter (GORA.md notation: W [m, n], A [r, n], B [m, r]):
 //   y = x Wᵀ + b + s · (x Aᵀ) Bᵀ
-// Backward adds into dx and into the adapter's dA, dB, and, when asked (GoRA's gradient scan),
-// into the frozen weight's gradient dW = dyᵀ x.
+// Backward adds into dx and into the adapter's dA, dB, and, when asked, into the weight's gradient
+// dW = dyᵀ x (GoRA's gradient scan, full training) and the bias's gradient db = Σ_rows dy (full
+// training).
 
 import type { Encoder } from '../gpu/encoder';
 import { matmul } from './ops/matmul';
@@ -36,7 +37,13 @@ export function linearForward(enc: Encoder, y: GPUBuffer, x: GPUBuffer, layer: L
   matmul(enc, y, adapter.u, adapter.B, null, { M: N, N: m, K: r, transB: true, alpha: adapter.scale, accumulate: true });
 }
 
-// dx: [N, n] +=, dy: [N, m], x: [N, n] (the forward input), dW: [m, n] += (or null)
+/** The bias gradient db [m] += onesᵀ·dy, a column sum done as a matmul so no float atomics are needed. */
+export interface BiasGradient {
+  dbias: GPUBuffer; // [m] +=
+  ones: GPUBuffer; // [N] of 1
+}
+
+// dx: [N, n] +=, dy: [N, m], x: [N, n] (the forward input), dW: [m, n] += (or null), bias: db (or null)
 export function linearBackward(
   enc: Encoder,
   dx: GPUBuffer | null,
@@ -46,10 +53,12 @@ export function linearBackward(
   adapter: LoraAdapter | null,
   dW: GPUBuffer | null,
   N: number,
+  bias: BiasGradient | null = null,
 ): void {
   const { out: m, in: n } = layer;
   if (dx) matmul(enc, dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true });
   if (dW) matmul(enc, dW, dy, x, null, { M: m, N: n, K: N, transA: true, accumulate: true });
+  if (bias) matmul(enc, bias.dbias, bias.ones, dy, null, { M: 1, N: m, K: N, accumulate: true });
   if (!adapter) return;
   const { rank: r, scale: s } = adapter;
   matmul(enc, adapter.dB, dy, adapter.u, null, { M: m, N: r, K: N, transA: true, alpha: s, accumulate: true }); // dB += s·dyᵀu

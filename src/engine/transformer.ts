@@ -1,5 +1,6 @@
 // The transformer on the GPU: forward to logits and loss, backward to the adapters' gradients, the
-// frozen weights' gradients (GoRA's scan) and the input's gradient. A block reads like its equation:
+// frozen linear weights' gradients (GoRA's scan), every weight's gradient (full training) and the
+// input's gradient. A block reads like its equation:
 //   x = x + attn(norm1(x));  x = x + mlp(norm2(x))
 // Buffers: N = B·T rows, C channels, V vocab, F MLP width, Hq/Hkv heads of D dims.
 
@@ -7,12 +8,12 @@ import type { Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import type { ModelSpec } from '../model/spec';
 import { blockLinears, linearName, type BlockLinear } from './architecture';
-import { linearBackward, linearForward, type LinearWeights, type LoraAdapter } from './linear';
+import { linearBackward, linearForward, type BiasGradient, type LinearWeights, type LoraAdapter } from './linear';
 import { attentionBackward, attentionForward, type AttentionShape } from './ops/attention';
 import { add, copyColumns } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { crossEntropy } from './ops/crossentropy';
-import { embeddingForward } from './ops/embedding';
+import { embeddingBackward, embeddingForward } from './ops/embedding';
 import { geluBackward, geluForward, swigluBackward, swigluForward } from './ops/activation';
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from './ops/norm';
 import { ropeBackward, ropeForward } from './ops/rope';
@@ -31,6 +32,10 @@ export class Transformer {
   readonly adapters = new Map<string, LoraAdapter>();
   /** Gradients of frozen linear weights by linear name, accumulated by backward (GoRA's scan). */
   readonly weightGradients = new Map<string, GPUBuffer>();
+  /** Gradients of every weight by weight name (`embed`, `layers.0.norm1.weight`, …): full training. */
+  readonly parameterGradients = new Map<string, GPUBuffer>();
+  /** [N] of 1, while parameterGradients are tracked: bias gradients are onesᵀ·dy. */
+  private ones: GPUBuffer | null = null;
   private readonly buffers: TransformerBuffers;
   private readonly attention: AttentionShape;
   private readonly rope: { cos: GPUBuffer; sin: GPUBuffer } | null;
@@ -89,6 +94,8 @@ export class Transformer {
   /** Makes backward accumulate ∂L/∂W [m, n] of a frozen linear weight (starting from zero). */
   trackWeightGradient(name: string): GPUBuffer {
     const layer = this.linearShape(name);
+    // One dW per linear layer is passed to backward: the scan and full training never share a model.
+    if (this.parameterGradients.size > 0) throw new Error('trackWeightGradient: this model already tracks every gradient (full training)');
     let buffer = this.weightGradients.get(name);
     if (!buffer) {
       buffer = this.gpu.createBuffer(`${name} dW`, layer.out * layer.in * 4);
@@ -102,10 +109,31 @@ export class Transformer {
     this.weightGradients.clear();
   }
 
+  /**
+   * Full training: makes backward accumulate ∂L/∂θ of every weight it was given (starting from
+   * zero), with the shape of that weight; returns them by weight name.
+   */
+  trackParameterGradients(): Map<string, GPUBuffer> {
+    if (this.weightGradients.size > 0) throw new Error('trackParameterGradients: this model tracks scan gradients; untrack them first');
+    if (this.parameterGradients.size === 0) {
+      for (const [name, weight] of this.weights) this.parameterGradients.set(name, this.gpu.createBuffer(`${name} grad`, weight.size));
+      this.ones = this.gpu.upload('ones', new Float32Array(this.N).fill(1));
+    }
+    return this.parameterGradients;
+  }
+
+  untrackParameterGradients(): void {
+    for (const buffer of this.parameterGradients.values()) buffer.destroy();
+    this.parameterGradients.clear();
+    this.ones?.destroy();
+    this.ones = null;
+  }
+
   /** Frees every buffer this model made (not the weights it was given). */
   destroy(): void {
     for (const name of [...this.adapters.keys()]) this.detachAdapter(name);
     this.untrackWeightGradients();
+    this.untrackParameterGradients();
     this.buffers.destroy();
     this.rope?.cos.destroy();
     this.rope?.sin.destroy();
@@ -161,11 +189,17 @@ export class Transformer {
   backward(enc: Encoder): void {
     const { spec, N, buffers: a } = this;
     const { hiddenSize: C, vocabSize: V } = spec;
-    const lmHead = spec.tiedEmbeddings ? this.weight('embed') : this.weight('lm_head');
+    const headName = spec.tiedEmbeddings ? 'embed' : 'lm_head';
     enc.clear(a.dres);
-    matmul(enc, a.dnorm, a.logits, lmHead, null, { M: N, N: C, K: V }); // dlogits · W_lm
+    matmul(enc, a.dnorm, a.logits, this.weight(headName), null, { M: N, N: C, K: V }); // dlogits · W_lm
+    // dW_lm [V, C] += dlogitsᵀ · x_final; a tied head adds into the embedding's gradient.
+    const dHead = this.parameterGradients.get(headName);
+    if (dHead) matmul(enc, dHead, a.logits, a.finalNormOut, null, { M: V, N: C, K: N, transA: true, accumulate: true });
     this.normBackward(enc, a.dres, a.dnorm, a.residual[spec.layers], a.finalNorm, 'final_norm');
     for (let l = spec.layers - 1; l >= 0; l--) this.blockBackward(enc, l);
+    const dEmbed = this.parameterGradients.get('embed') ?? null;
+    const dPos = spec.rope ? null : (this.parameterGradients.get('pos_embed') ?? null);
+    if (dEmbed || dPos) embeddingBackward(enc, dEmbed, dPos, a.dres, a.tokens, N, this.shape.T, C);
   }
 
   private blockForward(enc: Encoder, l: number): void {
@@ -266,7 +300,10 @@ export class Transformer {
 
   private linearGrad(enc: Encoder, l: number, kind: BlockLinear['kind'], dx: GPUBuffer, dy: GPUBuffer, x: GPUBuffer): void {
     const name = linearName(l, kind);
-    linearBackward(enc, dx, dy, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, this.weightGradients.get(name) ?? null, this.N);
+    const dW = this.weightGradients.get(name) ?? this.parameterGradients.get(`${name}.weight`) ?? null;
+    const dbias = this.parameterGradients.get(`${name}.bias`);
+    const bias: BiasGradient | null = dbias && this.ones ? { dbias, ones: this.ones } : null;
+    linearBackward(enc, dx, dy, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, dW, this.N, bias);
   }
 
   private linearShape(name: string): BlockLinear {
@@ -291,8 +328,9 @@ export class Transformer {
   private normBackward(enc: Encoder, dx: GPUBuffer, dout: GPUBuffer, x: GPUBuffer, saved: NormSaved, name: string): void {
     const { N, spec } = this;
     const C = spec.hiddenSize;
-    if (spec.norm === 'rms') rmsnormBackward(enc, dx, null, dout, x, this.weight(`${name}.weight`), saved.rstd, N, C);
-    else layernormBackward(enc, dx, null, null, dout, x, this.weight(`${name}.weight`), saved.mean!, saved.rstd, N, C);
+    const dweight = this.parameterGradients.get(`${name}.weight`) ?? null;
+    if (spec.norm === 'rms') rmsnormBackward(enc, dx, dweight, dout, x, this.weight(`${name}.weight`), saved.rstd, N, C);
+    else layernormBackward(enc, dx, dweight, this.parameterGradients.get(`${name}.bias`) ?? null, dout, x, this.weight(`${name}.weight`), saved.mean!, saved.rstd, N, C);
   }
 
   private weight(name: string): GPUBuffer {

@@ -5,6 +5,7 @@
 import type { ModelSpec, LinearTarget } from '../model/spec';
 import type { PreparedDataset } from '../data/prepare';
 import type { JobResult } from '../train/job';
+import { parameterCount } from '../train/full';
 
 export function buildReport(result: JobResult, spec: ModelSpec, targets: readonly LinearTarget[], data: PreparedDataset, modelId: string): object {
   const { config, allocation, scan } = result;
@@ -16,7 +17,8 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     rank: result.trained.get(t.name)?.rank ?? 0,
     scale: result.trained.get(t.name)?.scale ?? null,
   }));
-  const trainable = layers.reduce((sum, l) => sum + l.rank * (l.shape[0] + l.shape[1]), 0);
+  // Full training trains every value of every weight; adapters r·(m + n) per layer.
+  const trainable = result.weights ? parameterCount(result.weights) : layers.reduce((sum, l) => sum + l.rank * (l.shape[0] + l.shape[1]), 0);
   return {
     method: config.method,
     settings: config,

@@ -1,23 +1,42 @@
-// Every file of a run directory, as bytes, so the CLI can write them and the browser can zip them.
+// Every file of a run directory, as bytes, so the CLI can write them and the browser can zip them:
+// the PEFT adapter for adapter methods, the whole model folder for full training, and the report and
+// data manifest for both.
 
 import type { PreparedDataset } from '../data/prepare';
 import type { OpenedModel } from '../model/load';
 import { writeSafetensors } from '../model/safetensors';
 import type { JobResult } from '../train/job';
+import { fullModelFiles } from './full-model';
 import { buildManifest } from './manifest';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftAdapterFiles } from './peft';
 import { buildReport } from './report';
 
-export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDataset, modelId: string, options: { saveInit?: boolean; saveScan?: boolean } = {}): Map<string, Uint8Array> {
+export interface RunFileOptions {
+  saveInit?: boolean;
+  saveScan?: boolean;
+  /** Full training: the base model's tokenizer files (readCompanionFiles), copied into the folder. */
+  companionFiles?: ReadonlyMap<string, Uint8Array>;
+}
+
+export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDataset, modelId: string, options: RunFileOptions = {}): Map<string, Uint8Array> {
   const text = (s: string) => new TextEncoder().encode(s);
   const { config } = result;
+  const report = () => text(JSON.stringify(buildReport(result, model.spec, model.targets, data, modelId), null, 2) + '\n');
+  if (config.method === 'full') {
+    if (!result.weights) throw new Error('a full-training result must hold its trained weights');
+    if (options.saveInit || options.saveScan) throw new Error('full training has no initial adapter and no scan to save');
+    const files = fullModelFiles({ config: model.config, entries: model.entries, weights: result.weights, companionFiles: options.companionFiles });
+    files.set('gora_report.json', report());
+    files.set('data_manifest.json', text(buildManifest(result.batches)));
+    return files;
+  }
   const peft = (adapters: JobResult['trained']) =>
     peftAdapterFiles({ spec: model.spec, targets: model.targets, adapters, rsLora: config.method === 'gora', alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
   const adapter = peft(result.trained);
   const files = new Map<string, Uint8Array>([
     [ADAPTER_WEIGHTS, adapter.weights],
     [ADAPTER_CONFIG, text(adapter.config)],
-    ['gora_report.json', text(JSON.stringify(buildReport(result, model.spec, model.targets, data, modelId), null, 2) + '\n')],
+    ['gora_report.json', report()],
     ['data_manifest.json', text(buildManifest(result.batches))],
   ]);
   if (options.saveInit) files.set('init_adapter.safetensors', peft(result.initial).weights);

@@ -61,6 +61,9 @@ export class Gpu {
   readonly lost: Promise<DeviceLost>;
   private lostInfo: DeviceLost | null = null;
   private placeholderBuffer: GPUBuffer | null = null;
+  /** Bytes of the buffers made through createBuffer and not yet destroyed, and their high-water mark. */
+  allocatedBytes = 0;
+  peakBytes = 0;
   /** Chosen from the adapter; tests set it to run both variants on one device. */
   kernelVariant: KernelVariant;
   private readonly lostListeners = new Set<(info: DeviceLost) => void>();
@@ -128,7 +131,18 @@ export class Gpu {
     this.assertUsable(label);
     // WebGPU needs sizes that are multiples of 4 and non-zero bindings.
     const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
-    return this.device.createBuffer({ label, size, usage });
+    const buffer = this.device.createBuffer({ label, size, usage });
+    this.allocatedBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.allocatedBytes);
+    // Counted down once, however often destroy() is called.
+    const destroy = buffer.destroy.bind(buffer);
+    let live = true;
+    buffer.destroy = () => {
+      if (live) this.allocatedBytes -= size;
+      live = false;
+      destroy();
+    };
+    return buffer;
   }
 
   upload(label: string, data: TypedArray, usage = STORAGE): GPUBuffer {

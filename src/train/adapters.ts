@@ -3,7 +3,7 @@
 
 import type { Transformer } from '../engine/transformer';
 import { Random } from '../engine/random';
-import { allocateRanks, type Allocation } from '../gora/allocate';
+import { allocateRanks, type Allocation, type AllocationSettings } from '../gora/allocate';
 import { goraB0, kaimingUniform, loraScale } from '../gora/init';
 import { gradientScan, gradientTimesAT, type ScanBatch, type ScanResult } from '../gora/scan';
 import type { LinearTarget } from '../model/spec';
@@ -29,15 +29,23 @@ export async function scanAndAllocate(
   targets: readonly LinearTarget[],
   batches: readonly ScanBatch[],
   config: JobConfig,
-  options: { keepGradients: boolean; onBatch?: (done: number, loss: number) => void; onAllocation?: (a: Allocation) => void },
+  options: {
+    keepGradients: boolean;
+    onBatch?: (done: number, loss: number) => void;
+    onAllocation?: (a: Allocation) => void;
+    /** Lets the user change the allocation settings before initialisation (no new scan). */
+    review?: (a: Allocation) => Promise<AllocationSettings>;
+  },
 ): Promise<GoraInit> {
   const scan = await gradientScan(model, targets, batches, options.onBatch);
   try {
-    const allocation = allocateRanks(
-      targets.map((t, i) => ({ name: t.module, m: t.out, n: t.in, importance: scan.importances[i] })),
-      { rankRef: config.rank, rankMin: config.rankMin, rankMax: config.rankMax, features: config.features },
-    );
+    const layers = targets.map((t, i) => ({ name: t.module, m: t.out, n: t.in, importance: scan.importances[i] }));
+    let allocation = allocateRanks(layers, { rankRef: config.rank, rankMin: config.rankMin, rankMax: config.rankMax, features: config.features });
     options.onAllocation?.(allocation);
+    if (options.review) {
+      allocation = allocateRanks(layers, await options.review(allocation));
+      options.onAllocation?.(allocation);
+    }
     const rng = new Random(config.seed ^ 0x6a09e667);
     const adapters = new Map<string, InitialAdapter>();
     for (const [i, t] of targets.entries()) {

@@ -2,7 +2,8 @@
 
 import type { FeatureFunction } from '../gora/allocate';
 
-export type Method = 'gora' | 'lora';
+/** GoRA and LoRA train adapters on frozen weights; full trains every weight (GORA.md's strongest baseline). */
+export type Method = 'gora' | 'lora' | 'full';
 
 export interface JobConfig {
   method: Method;
@@ -14,7 +15,7 @@ export interface JobConfig {
   gradAccum: number;
   /** T, tokens per row. */
   seqLen: number;
-  /** Base learning rate (the A matrices'; B learns loraPlusRatio× faster). */
+  /** Base learning rate (the A matrices'; B learns loraPlusRatio× faster; every weight's in full training). */
   lr: number;
   /** r_ref for GoRA, the uniform rank for LoRA. */
   rank: number;
@@ -51,7 +52,8 @@ export function defaultConfig(method: Method): JobConfig {
     batchSize: 4,
     gradAccum: 1,
     seqLen: 64,
-    lr: 2e-4,
+    // Full fine-tuning moves every weight, so it takes the smaller rate usual for it.
+    lr: method === 'full' ? 5e-5 : 2e-4,
     rank: 8,
     rankMin: 4,
     rankMax: 32,

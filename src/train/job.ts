@@ -1,4 +1,5 @@
-// The job: one function from a config to a trained adapter, emitting typed events as it goes. The
+// The job: one function from a config to a trained adapter (or, with method 'full', a fully trained
+// model), emitting typed events as it goes. The
 // CLI, the Web Worker and the tests all run it; nothing here knows who is listening.
 
 import type { Gpu } from '../gpu/gpu';
@@ -8,7 +9,7 @@ import { promptLength } from '../data/tokenize';
 import { uploadWeights } from '../engine/load';
 import { AdapterOptimizer, type ParameterGroup } from '../engine/optimizer';
 import { Transformer } from '../engine/transformer';
-import type { Allocation } from '../gora/allocate';
+import type { Allocation, AllocationSettings } from '../gora/allocate';
 import type { ScanResult } from '../gora/scan';
 import type { OpenedModel } from '../model/load';
 import { checkConfig, type JobConfig } from './config';
@@ -17,6 +18,7 @@ import { labelAccuracy, meanTokenLoss } from './evaluate';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { loraInit, scanAndAllocate, type InitialAdapter } from './adapters';
+import { fullParameterGroups, readModelWeights } from './full';
 
 export interface JobInputs {
   gpu: Gpu;
@@ -26,6 +28,22 @@ export interface JobInputs {
   emit?: (event: JobEvent) => void;
   /** Keep each target's mean scan gradient G in the result (GoRA; for --save-scan). */
   keepScanGradients?: boolean;
+  /** Called between steps: waits while the user pauses, throws JobStopped when they stop. */
+  control?: JobControl;
+  /** GoRA: show the allocation and wait for the settings to train with (re-allocated, no new scan). */
+  reviewAllocation?: (allocation: Allocation) => Promise<AllocationSettings>;
+}
+
+export interface JobControl {
+  checkpoint(): Promise<void>;
+}
+
+/** Thrown through the job when the user stops it; nothing is exported. */
+export class JobStopped extends Error {
+  constructor() {
+    super('the run was stopped');
+    this.name = 'JobStopped';
+  }
 }
 
 export interface StepRecord {
@@ -38,9 +56,11 @@ export interface JobResult {
   config: JobConfig;
   scan: ScanResult | null;
   allocation: Allocation | null;
-  /** Adapters as initialised and as trained, by target name. */
+  /** Adapters as initialised and as trained, by target name (empty in full training). */
   initial: Map<string, InitialAdapter>;
   trained: Map<string, InitialAdapter>;
+  /** Full training: every weight as trained, by canonical name, engine layout; null for adapter methods. */
+  weights: Map<string, Float32Array> | null;
   scanGradients: Map<string, Float32Array> | null;
   /** Mean loss on the scan batches of the base model and of the model with the initial adapters (GoRA). */
   initCheck: { baseLoss: number; initLoss: number } | null;
@@ -54,7 +74,8 @@ export interface JobResult {
 }
 
 export async function runJob(inputs: JobInputs): Promise<JobResult> {
-  const { gpu, model: opened, data, config } = inputs;
+  const { gpu, model: opened, data } = inputs;
+  let config = inputs.config;
   checkConfig(config);
   const emit = inputs.emit ?? (() => {});
   const seconds: Partial<Record<Phase, number>> = {};
@@ -89,11 +110,16 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           keepGradients: inputs.keepScanGradients ?? false,
           onBatch: (done, loss) => emit({ type: 'scan-batch', batch: done, of: scanBatches.length, loss }),
           onAllocation: (a) => emit({ type: 'allocation', allocation: a }),
+          review: inputs.reviewAllocation,
         }),
       );
       ({ scan, allocation, gradients: scanGradients, adapters: initial } = init);
-    } else initial = loraInit(targets, config);
+      // The settings actually trained with (they may have been changed in review).
+      const { rankRef, rankMin, rankMax, features } = init.allocation.settings;
+      config = { ...config, rank: rankRef, rankMin, rankMax, features };
+    } else initial = config.method === 'lora' ? loraInit(targets, config) : new Map();
 
+    await inputs.control?.checkpoint();
     const initCheck = await timed('initialise', async () => {
       for (const [name, a] of initial) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
       if (!scan) return null;
@@ -114,15 +140,19 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const evaluations: Evaluation[] = [];
     const trainBatches: Batch[] = [];
     const steps = await timed('train', async () => {
-      const groups: ParameterGroup[] = [...model.adapters].flatMap(([name, a]) => [
-        { name: `${name}.lora_A`, param: a.A, grad: a.dA, size: a.A.size / 4, lrMultiplier: 1 },
-        { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: config.loraPlusRatio },
-      ]);
+      const groups: ParameterGroup[] =
+        config.method === 'full'
+          ? fullParameterGroups(model)
+          : [...model.adapters].flatMap(([name, a]) => [
+              { name: `${name}.lora_A`, param: a.A, grad: a.dA, size: a.A.size / 4, lrMultiplier: 1 },
+              { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: config.loraPlusRatio },
+            ]);
       const optimizer = new AdapterOptimizer(gpu, groups, { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
       const records: StepRecord[] = [];
       const start = performance.now();
       try {
         for (let step = 0; step < config.steps; step++) {
+          await inputs.control?.checkpoint();
           // The step's loss is the mean over every counted token of its micro-batches, so each
           // micro-batch's gradient is scaled by 1 / (the step's total count).
           const micro = Array.from({ length: config.gradAccum }, (_, k) => data.batchAt(data.schedule.positionAt(step * config.gradAccum + k)));
@@ -167,8 +197,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     for (const [name, a] of model.adapters) {
       trained.set(name, { rank: a.rank, scale: a.scale, A: await gpu.readF32(a.A), B: await gpu.readF32(a.B) });
     }
+    const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
-    return { config, scan, allocation, initial, trained, scanGradients, initCheck, steps, evaluations, final, generations, seconds, batches: { scan: config.method === 'gora' ? scanBatches : [], train: trainBatches, val: valBatches } };
+    return { config, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, steps, evaluations, final, generations, seconds, batches: { scan: config.method === 'gora' ? scanBatches : [], train: trainBatches, val: valBatches } };
   } finally {
     model.destroy();
     for (const buffer of weights.values()) buffer.destroy();

@@ -1,28 +1,62 @@
-// The Web Worker that owns a GPU device, so long GPU work never blocks the page.
+// The Web Worker that owns a GPU device, so long GPU work never blocks the page: the self-test and
+// fine-tuning runs.
 
 import { Gpu } from '../gpu/gpu';
 import { GpuError } from '../gpu/errors';
 import { runSelfTest } from '../engine/selftest';
 import type { WorkerRequest, WorkerResponse } from './protocol';
+import { WorkerRun } from './run';
 
 let gpu: Promise<Gpu> | null = null;
+let current: WorkerRun | null = null;
 
 function post(message: WorkerResponse): void {
   self.postMessage(message);
 }
 
+async function device(): Promise<Gpu> {
+  gpu ??= Gpu.acquire({ gpu: navigator.gpu, where: 'browser' });
+  const acquired = await gpu.catch((error: unknown) => {
+    gpu = null;
+    throw error;
+  });
+  if (acquired.isLost) {
+    gpu = null;
+    return device();
+  }
+  return acquired;
+}
+
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+  const message = event.data;
   try {
-    gpu ??= Gpu.acquire({ gpu: navigator.gpu, where: 'browser' });
-    const device = await gpu;
-    if (event.data.type === 'self-test') {
-      const result = await runSelfTest(device);
-      post({ type: 'self-test', result, adapter: device.info.description || device.info.architecture });
+    switch (message.type) {
+      case 'self-test': {
+        const g = await device();
+        post({ type: 'self-test', result: await runSelfTest(g), adapter: g.info.description || g.info.architecture });
+        return;
+      }
+      case 'run': {
+        if (current) throw new Error('a run is already in progress');
+        const g = await device();
+        current = new WorkerRun(message, post);
+        try {
+          await current.run(g);
+        } finally {
+          current = null;
+        }
+        return;
+      }
+      case 'pause':
+        return current?.pause();
+      case 'resume':
+        return current?.resume();
+      case 'stop':
+        return current?.stop();
+      case 'allocation':
+        return current?.continueWith(message.settings);
     }
   } catch (error) {
-    if (error instanceof GpuError) {
-      if (error.kind === 'unavailable' || error.kind === 'device-lost') gpu = null;
-      post({ type: 'error', kind: error.kind, message: error.message });
-    } else post({ type: 'error', kind: 'unexpected', message: String(error) });
+    post({ type: 'error', kind: error instanceof GpuError ? error.kind : 'unexpected', message: error instanceof Error ? error.message : String(error) });
   }
 };

@@ -2,9 +2,42 @@
 
 import type { SelfTestResult } from '../engine/selftest';
 import type { GpuErrorKind } from '../gpu/errors';
+import type { AllocationSettings } from '../gora/allocate';
+import type { JobConfig } from '../train/config';
+import type { JobEvent } from '../train/events';
+import type { DataSource, ModelSource } from '../app/sources';
+import type { PrepareOptions } from '../data/prepare';
 
-export type WorkerRequest = { type: 'self-test' };
+export interface RunRequest {
+  type: 'run';
+  runId: string;
+  model: ModelSource;
+  data: DataSource;
+  dataOptions: Pick<PrepareOptions, 'format' | 'columns' | 'packing'>;
+  config: JobConfig;
+  /** Stop after the allocation and wait for `allocation` (GoRA), so ranks can be tuned first. */
+  reviewAllocation: boolean;
+}
+
+export type WorkerRequest =
+  | { type: 'self-test' }
+  | RunRequest
+  | { type: 'allocation'; settings: AllocationSettings }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' };
+
+export interface RunSummary {
+  /** Every file of the run directory (adapter, report, manifest). */
+  files: Record<string, Uint8Array>;
+}
 
 export type WorkerResponse =
   | { type: 'self-test'; result: SelfTestResult; adapter: string }
-  | { type: 'error'; kind: GpuErrorKind | 'unexpected'; message: string };
+  | { type: 'event'; runId: string; event: JobEvent }
+  | { type: 'memory'; runId: string; bytes: number; peak: number }
+  | { type: 'awaiting-allocation'; runId: string }
+  | { type: 'paused'; runId: string; paused: boolean }
+  | { type: 'done'; runId: string; summary: RunSummary }
+  | { type: 'stopped'; runId: string }
+  | { type: 'error'; runId?: string; kind: GpuErrorKind | 'data' | 'model' | 'unexpected'; message: string };

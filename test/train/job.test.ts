@@ -8,7 +8,7 @@ import { readPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/expo
 import { runFiles } from '../../src/export/run-files';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
 import { meanTokenLoss } from '../../src/train/evaluate';
-import { runJob } from '../../src/train/job';
+import { JobStopped, runJob } from '../../src/train/job';
 import type { JobEvent } from '../../src/train/events';
 import { testGpu } from '../gpu';
 import { loadFixture } from '../engine/fixtures';
@@ -123,5 +123,47 @@ describe('micro-batch gradient accumulation', () => {
       a.B.forEach((x, i) => (diff = Math.max(diff, Math.abs(x - b.B[i]))));
       expect(diff, name).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('job control', () => {
+  it('re-allocates from the stored importance when the review changes the settings, and trains with them', async () => {
+    const { model } = await loadFixture('smollm2');
+    const config = { ...defaultConfig('gora'), steps: 1, batchSize: 2, seqLen: 48, scanBatches: 2, evalEvery: 0, generateSamples: 0 };
+    const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
+    const allocations: number[][] = [];
+    const result = await runJob({
+      gpu: await testGpu(),
+      model,
+      data,
+      config,
+      emit: (e) => e.type === 'allocation' && allocations.push(e.allocation.layers.map((l) => l.rank)),
+      reviewAllocation: async (a) => ({ ...a.settings, rankRef: 4, rankMin: 2, rankMax: 6 }),
+    });
+    expect(allocations).toHaveLength(2);
+    expect(allocations[1].every((r) => r >= 2 && r <= 6)).toBe(true);
+    expect([...result.trained.values()].map((a) => a.rank)).toEqual(allocations[1]);
+    expect(result.config.rank).toBe(4);
+  });
+
+  it('stops at the next step when told to, with nothing exported', async () => {
+    const { model } = await loadFixture('smollm2');
+    const config = { ...defaultConfig('lora'), steps: 50, batchSize: 2, seqLen: 48, evalEvery: 0, generateSamples: 0 };
+    const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
+    let steps = 0;
+    const run = runJob({
+      gpu: await testGpu(),
+      model,
+      data,
+      config,
+      emit: (e) => e.type === 'step' && steps++,
+      control: {
+        checkpoint: async () => {
+          if (steps >= 2) throw new JobStopped();
+        },
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(JobStopped);
+    expect(steps).toBe(2);
   });
 });

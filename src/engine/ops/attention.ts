@@ -34,6 +34,17 @@ function checkShape(op: string, s: AttentionShape): ArrayBuffer {
   ]);
 }
 
+/**
+ * A kernel over `heads` × T rows in the device's variant (Gpu.kernelVariant): `parallel` runs one
+ * workgroup per row on a (T, heads) grid, `serial` one invocation per eight rows, 64 per workgroup,
+ * on a 1-D grid folded into y.
+ */
+function rowKernel(enc: Encoder, entryPoint: string, T: number, heads: number) {
+  return enc.gpu.kernelVariant === 'serial'
+    ? { entryPoint: `${entryPoint}_serial`, grid: grid1d(heads * Math.ceil(T / 8), 64) }
+    : { entryPoint, grid: [T, heads, 1] as [number, number, number] };
+}
+
 // out: [B,T,Hq,D], lse: [B,Hq,T] (saved for backward), q: [B,T,Hq,D], k, v: [B,T,Hkv,D]
 export function attentionForward(enc: Encoder, out: GPUBuffer, lse: GPUBuffer, q: GPUBuffer, k: GPUBuffer, v: GPUBuffer, s: AttentionShape): void {
   const uniforms = checkShape('attentionForward', s);
@@ -43,7 +54,8 @@ export function attentionForward(enc: Encoder, out: GPUBuffer, lse: GPUBuffer, q
   requireFloats('attentionForward', 'q', q, B * T * Hq * D);
   requireFloats('attentionForward', 'k', k, B * T * Hkv * D);
   requireFloats('attentionForward', 'v', v, B * T * Hkv * D);
-  enc.dispatch({ shader: ATTENTION_SHADER, entryPoint: 'attention_forward' }, [T, B * Hq, 1], [out, lse, q, k, v], uniforms);
+  const { entryPoint, grid } = rowKernel(enc, 'attention_forward', T, B * Hq);
+  enc.dispatch({ shader: ATTENTION_SHADER, entryPoint }, grid, [out, lse, q, k, v], uniforms);
 }
 
 /**
@@ -72,6 +84,8 @@ export function attentionBackward(
   requireFloats('attentionBackward', 'lse', lse, B * Hq * T);
   const shader = ATTENTION_SHADER;
   enc.dispatch({ shader, entryPoint: 'attention_backward_delta' }, grid1d(B * Hq * T, 64), [delta, dout, out], uniforms);
-  enc.dispatch({ shader, entryPoint: 'attention_backward_dq' }, [T, B * Hq, 1], [dq, dout, q, k, v, lse, delta], uniforms);
-  enc.dispatch({ shader, entryPoint: 'attention_backward_dkv' }, [T, B * Hkv, 1], [dk, dv, dout, q, k, v, lse, delta], uniforms);
+  const rowsQ = rowKernel(enc, 'attention_backward_dq', T, B * Hq);
+  enc.dispatch({ shader, entryPoint: rowsQ.entryPoint }, rowsQ.grid, [dq, dout, q, k, v, lse, delta], uniforms);
+  const rowsKV = rowKernel(enc, 'attention_backward_dkv', T, B * Hkv);
+  enc.dispatch({ shader, entryPoint: rowsKV.entryPoint }, rowsKV.grid, [dk, dv, dout, q, k, v, lse, delta], uniforms);
 }

@@ -41,6 +41,9 @@ export function crossEntropy(
     ['u32', V],
     ['f32', gradScale ?? 0],
   ]);
-  const kernel = { shader: CROSSENTROPY_SHADER, entryPoint: 'cross_entropy', constants: { WRITE_GRAD: gradScale !== null } };
-  enc.dispatch(kernel, grid1d(N, 1), [losses, logits, targets], uniforms);
+  // parallel: one 256-wide workgroup per row; serial: one invocation per row, 64 per workgroup.
+  const serial = enc.gpu.kernelVariant === 'serial';
+  const entryPoint = serial ? 'cross_entropy_serial' : 'cross_entropy';
+  const kernel = { shader: CROSSENTROPY_SHADER, entryPoint, constants: { WRITE_GRAD: gradScale !== null } };
+  enc.dispatch(kernel, grid1d(N, serial ? 64 : 1), [losses, logits, targets], uniforms);
 }

@@ -22,8 +22,24 @@ function checkEps(op: string, eps: number): void {
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`${op}: eps must be a finite number ≥ 0, got ${eps}`);
 }
 
-/** One workgroup per row. */
-const rowGrid = (N: number) => grid1d(N, 1);
+/** Invocations per workgroup of the `_serial` entry points. */
+const SERIAL_WG = 64;
+
+/**
+ * `entryPoint` over n items (rows, or channels for norm_dparams) in the device's variant: the
+ * parallel kernel with `perGroup` items per workgroup, or its `_serial` twin with one invocation
+ * per item (see shaders/norm.wgsl and Gpu.kernelVariant).
+ */
+function variant(enc: Encoder, entryPoint: string, n: number, perGroup: number) {
+  return enc.gpu.kernelVariant === 'serial'
+    ? { entryPoint: `${entryPoint}_serial`, grid: grid1d(n, SERIAL_WG) }
+    : { entryPoint, grid: grid1d(n, perGroup) };
+}
+
+/** A row kernel: one workgroup per row in parallel. */
+const rowKernel = (enc: Encoder, entryPoint: string, N: number) => variant(enc, entryPoint, N, 1);
+/** The weight and bias gradients: 32 channels per workgroup in parallel. */
+const dparamsKernel = (enc: Encoder, C: number) => variant(enc, 'norm_dparams', C, 32);
 
 /**
  * out [N,C] = inp · rstd · weight, with rstd [N] = 1/sqrt(mean(inp²) + eps) saved for backward.
@@ -46,7 +62,8 @@ export function rmsnormForward(
   requireFloats(op, 'rstd', rstd, N);
   requireFloats(op, 'inp', inp, N * C);
   requireFloats(op, 'weight', weight, C);
-  enc.dispatch({ shader: NORM_SHADER, entryPoint: 'rmsnorm_forward' }, rowGrid(N), [out, rstd, inp, weight], uniforms(N, C, eps));
+  const { entryPoint, grid } = rowKernel(enc, 'rmsnorm_forward', N);
+  enc.dispatch({ shader: NORM_SHADER, entryPoint }, grid, [out, rstd, inp, weight], uniforms(N, C, eps));
 }
 
 /**
@@ -73,12 +90,14 @@ export function rmsnormBackward(
   requireFloats(op, 'weight', weight, C);
   requireFloats(op, 'rstd', rstd, N);
   const u = uniforms(N, C, 0);
-  enc.dispatch({ shader: NORM_SHADER, entryPoint: 'rmsnorm_backward' }, rowGrid(N), [dinp, dout, inp, weight, rstd], u);
+  const row = rowKernel(enc, 'rmsnorm_backward', N);
+  enc.dispatch({ shader: NORM_SHADER, entryPoint: row.entryPoint }, row.grid, [dinp, dout, inp, weight, rstd], u);
   if (dweight) {
     // The RMS variant never reads `mean`: rstd stands in for it, because the placeholder is already
     // bound writable (as dbias) and one dispatch may not bind a buffer both writable and read-only.
-    const kernel = { shader: NORM_SHADER, entryPoint: 'norm_dparams', constants: { RMS: true, HAS_DWEIGHT: true, HAS_DBIAS: false } };
-    enc.dispatch(kernel, grid1d(C, 32), [dweight, enc.gpu.unused, dout, inp, rstd, rstd], u);
+    const { entryPoint, grid } = dparamsKernel(enc, C);
+    const kernel = { shader: NORM_SHADER, entryPoint, constants: { RMS: true, HAS_DWEIGHT: true, HAS_DBIAS: false } };
+    enc.dispatch(kernel, grid, [dweight, enc.gpu.unused, dout, inp, rstd, rstd], u);
   }
 }
 
@@ -107,8 +126,8 @@ export function layernormForward(
   requireFloats(op, 'inp', inp, N * C);
   requireFloats(op, 'weight', weight, C);
   requireFloats(op, 'bias', bias, C);
-  const kernel = { shader: NORM_SHADER, entryPoint: 'layernorm_forward' };
-  enc.dispatch(kernel, rowGrid(N), [out, mean, rstd, inp, weight, bias], uniforms(N, C, eps));
+  const { entryPoint, grid } = rowKernel(enc, 'layernorm_forward', N);
+  enc.dispatch({ shader: NORM_SHADER, entryPoint }, grid, [out, mean, rstd, inp, weight, bias], uniforms(N, C, eps));
 }
 
 /**
@@ -139,12 +158,13 @@ export function layernormBackward(
   requireFloats(op, 'mean', mean, N);
   requireFloats(op, 'rstd', rstd, N);
   const u = uniforms(N, C, 0);
-  const kernel = { shader: NORM_SHADER, entryPoint: 'layernorm_backward' };
-  enc.dispatch(kernel, rowGrid(N), [dinp, dout, inp, weight, mean, rstd], u);
+  const row = rowKernel(enc, 'layernorm_backward', N);
+  enc.dispatch({ shader: NORM_SHADER, entryPoint: row.entryPoint }, row.grid, [dinp, dout, inp, weight, mean, rstd], u);
   if (dweight || dbias) {
     const unused = enc.gpu.unused;
     const constants = { RMS: false, HAS_DWEIGHT: dweight !== null, HAS_DBIAS: dbias !== null };
     const storage = [dweight ?? unused, dbias ?? unused, dout, inp, mean, rstd];
-    enc.dispatch({ shader: NORM_SHADER, entryPoint: 'norm_dparams', constants }, grid1d(C, 32), storage, u);
+    const { entryPoint, grid } = dparamsKernel(enc, C);
+    enc.dispatch({ shader: NORM_SHADER, entryPoint, constants }, grid, storage, u);
   }
 }

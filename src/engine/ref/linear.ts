@@ -1,4 +1,4 @@
-// CPU twin of src/engine/linear.ts: y = x Wᵀ + b + s·(x Aᵀ) Bᵀ and its gradients.
+// CPU twin of src/engine/linear.ts: y = x Wᵀ + b + s·(x Aᵀ) Bᵀ and its gradients (dbias [m] += Σ_rows dy).
 
 import type { Floats } from './floats';
 import { matmulRef } from './matmul';
@@ -36,10 +36,12 @@ export function linearBackwardRef(
   adapter: LoraRef | null,
   dW: Floats | null,
   N: number,
+  dbias: Floats | null = null,
 ): void {
   const { out: m, in: n } = layer;
   if (dx) matmulRef(dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true });
   if (dW) matmulRef(dW, dy, x, null, { M: m, N: n, K: N, transA: true, accumulate: true });
+  if (dbias) for (let r = 0; r < N; r++) for (let j = 0; j < m; j++) dbias[j] += dy[r * m + j];
   if (!adapter) return;
   const { rank: r, scale: s } = adapter;
   const u = new Float64Array(N * r);

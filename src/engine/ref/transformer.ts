@@ -9,7 +9,7 @@ import { attentionBackwardRef, attentionForwardRef } from './attention';
 import { geluBackwardRef, geluForwardRef, swigluBackwardRef, swigluForwardRef } from './activation';
 import { crossEntropyRef } from './crossentropy';
 import { copyColumnsRef } from './elementwise';
-import { embeddingForwardRef } from './embedding';
+import { embeddingBackwardRef, embeddingForwardRef } from './embedding';
 import { linearBackwardRef, linearForwardRef, type LoraRef } from './linear';
 import { matmulRef } from './matmul';
 import { layernormBackwardRef, layernormForwardRef, rmsnormBackwardRef, rmsnormForwardRef } from './norm';
@@ -33,6 +33,11 @@ export class ReferenceTransformer {
   readonly adapters = new Map<string, LoraRef>();
   /** ∂L/∂W of the frozen linear weights named here, filled by backward. */
   readonly weightGradients = new Map<string, Float64Array>();
+  /**
+   * Full training: ∂L/∂θ of the weights named here (`embed`, `layers.0.norm1.weight`, …, same shapes),
+   * filled by backward (+=). A linear weight takes its gradient from weightGradients when named there.
+   */
+  readonly parameterGradients = new Map<string, Float64Array>();
   /** ∂L/∂(embedding output) [N, C], filled by backward. */
   inputGradient: Float64Array;
   private readonly linears: BlockLinear[];
@@ -63,6 +68,8 @@ export class ReferenceTransformer {
     for (let l = 0; l < spec.layers; l++) x = this.blockForward(l, x);
     const normed = this.norm('final_norm', x, this.top);
     this.top.x = x;
+    this.top.normed = normed;
+    this.top.tokens = Float64Array.from(tokens);
     const logits = new Float64Array(N * V);
     matmulRef(logits, normed, this.lmHead(), null, { M: N, N: V, K: C, transB: true });
     this.top.logits = logits;
@@ -73,7 +80,7 @@ export class ReferenceTransformer {
     return { logits, losses, loss: losses.reduce((a, b) => a + b, 0) / Math.max(count, 1), count };
   }
 
-  /** Backward of the mean loss of the last forward: sets adapter, weight and input gradients (+=). */
+  /** Backward of the mean loss of the last forward: adds into adapter and weight gradients, sets the input gradient. */
   backward(): void {
     const { spec, N } = this;
     const { hiddenSize: C, vocabSize: V } = spec;
@@ -83,10 +90,16 @@ export class ReferenceTransformer {
     crossEntropyRef(new Float64Array(N), dlogits, this.top.logits, targets, N, V, 1 / Math.max(count, 1));
     const dnormed = new Float64Array(N * C);
     matmulRef(dnormed, dlogits, this.lmHead(), null, { M: N, N: C, K: V });
+    // dW_lm [V, C] += dlogitsᵀ · x_final: into the embedding's gradient when the head is tied.
+    const dHead = this.parameterGradients.get(spec.tiedEmbeddings ? 'embed' : 'lm_head');
+    if (dHead) matmulRef(dHead, dlogits, this.top.normed, null, { M: V, N: C, K: N, transA: true, accumulate: true });
     const dx = new Float64Array(N * C);
     this.normBackward('final_norm', dx, dnormed, this.top.x, this.top);
     for (let l = spec.layers - 1; l >= 0; l--) this.blockBackward(l, dx);
     this.inputGradient = dx;
+    const dEmbed = this.parameterGradients.get('embed') ?? null;
+    const dPos = spec.rope ? null : (this.parameterGradients.get('pos_embed') ?? null);
+    if (dEmbed || dPos) embeddingBackwardRef(dEmbed, dPos, dx, Uint32Array.from(this.top.tokens), N, this.T, C);
   }
 
   private blockForward(l: number, x: Float64Array): Float64Array {
@@ -188,7 +201,9 @@ export class ReferenceTransformer {
 
   private linearGrad(l: number, kind: LinearKind, dx: Float64Array, dy: Float64Array, x: Float64Array): void {
     const name = linearName(l, kind);
-    linearBackwardRef(dx, dy, x, this.layer(name, kind), this.adapters.get(name) ?? null, this.weightGradients.get(name) ?? null, this.N);
+    const dW = this.weightGradients.get(name) ?? this.parameterGradients.get(`${name}.weight`) ?? null;
+    const dbias = this.parameterGradients.get(`${name}.bias`) ?? null;
+    linearBackwardRef(dx, dy, x, this.layer(name, kind), this.adapters.get(name) ?? null, dW, this.N, dbias);
   }
 
   private layer(name: string, kind: LinearKind) {
@@ -214,8 +229,10 @@ export class ReferenceTransformer {
   private normBackward(name: string, dx: Float64Array, dout: Float64Array, x: Float64Array, s: Saved, tag = 'f'): void {
     const { N, spec } = this;
     const C = spec.hiddenSize;
-    if (spec.norm === 'rms') rmsnormBackwardRef(dx, null, dout, x, this.w(`${name}.weight`), s[`rstd${tag}`], N, C);
-    else layernormBackwardRef(dx, null, null, dout, x, this.w(`${name}.weight`), s[`mean${tag}`], s[`rstd${tag}`], N, C);
+    const dweight = this.parameterGradients.get(`${name}.weight`) ?? null;
+    const dbias = this.parameterGradients.get(`${name}.bias`) ?? null;
+    if (spec.norm === 'rms') rmsnormBackwardRef(dx, dweight, dout, x, this.w(`${name}.weight`), s[`rstd${tag}`], N, C);
+    else layernormBackwardRef(dx, dweight, dbias, dout, x, this.w(`${name}.weight`), s[`mean${tag}`], s[`rstd${tag}`], N, C);
   }
 
   private attentionShape() {

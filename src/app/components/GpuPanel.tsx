@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useStore } from './store';
+import { useStore } from '../state/store';
 import { formatBytes } from './format';
 
 const KEY_LIMITS: Array<[string, string, boolean]> = [
@@ -30,7 +30,7 @@ export function GpuPanel() {
         </div>
       )}
       {status === 'unavailable' && error && (
-        <div className="notice error" role="alert" data-testid="gpu-error">
+        <div className="notice error" role="alert">
           {error}
         </div>
       )}

@@ -1,4 +1,5 @@
-import { useStore, type SelfTestRun } from './store';
+import { useStore } from '../state/store';
+import type { SelfTestRun } from '../state/gpu';
 
 export function SelfTestPanel() {
   const ready = useStore((s) => s.gpuStatus === 'ready');

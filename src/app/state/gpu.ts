@@ -1,14 +1,16 @@
-// The app's one store, made of typed slices; actions live in the store, components select single fields.
+// GPU slice: the page's own device (adapter info, device loss) and the self-test.
 
-import { create, type StateCreator } from 'zustand';
-import { Gpu, type DeviceLost, type GpuInfo } from '../gpu/gpu';
-import { GpuError } from '../gpu/errors';
-import { runSelfTest, type SelfTestResult } from '../engine/selftest';
-import type { WorkerRequest, WorkerResponse } from '../worker/protocol';
+import type { StateCreator } from 'zustand';
+import type { Store } from './types';
+import { Gpu, type DeviceLost, type GpuInfo } from '../../gpu/gpu';
+import { GpuError } from '../../gpu/errors';
+import { runSelfTest, type SelfTestResult } from '../../engine/selftest';
+import type { WorkerRequest } from '../../worker/protocol';
+import { onWorkerMessage, postToWorker } from '../worker-client';
 
 type Status = 'idle' | 'running' | 'passed' | 'failed';
 
-export interface GpuSlice {
+export interface GpuSlice extends SelfTestSlice {
   gpuStatus: 'detecting' | 'ready' | 'unavailable';
   gpu: Gpu | null;
   gpuInfo: GpuInfo | null;
@@ -29,16 +31,16 @@ export interface SelfTestSlice {
   runSelfTests: () => Promise<void>;
 }
 
-export type Store = GpuSlice & SelfTestSlice;
 
 const idle: SelfTestRun = { status: 'idle', result: null, error: null };
 
-const gpuSlice: StateCreator<Store, [], [], GpuSlice> = (set, get) => ({
+export const gpuSlice: StateCreator<Store, [], [], GpuSlice & SelfTestSlice> = (set, get) => ({
   gpuStatus: 'detecting',
   gpu: null,
   gpuInfo: null,
   gpuError: null,
   deviceLost: null,
+  ...selfTestSlice(set, get),
   detectGpu: async () => {
     set({ gpuStatus: 'detecting', gpuError: null, deviceLost: null });
     try {
@@ -53,7 +55,8 @@ const gpuSlice: StateCreator<Store, [], [], GpuSlice> = (set, get) => ({
   },
 });
 
-const selfTestSlice: StateCreator<Store, [], [], SelfTestSlice> = (set, get) => ({
+function selfTestSlice(set: Parameters<StateCreator<Store>>[0], get: () => Store): SelfTestSlice {
+  return {
   pageTest: idle,
   workerTest: idle,
   runSelfTests: async () => {
@@ -65,7 +68,8 @@ const selfTestSlice: StateCreator<Store, [], [], SelfTestSlice> = (set, get) => 
     set({ pageTest: await page });
     set({ workerTest: await worker });
   },
-});
+  };
+}
 
 function finished(result: SelfTestResult): SelfTestRun {
   return { status: result.passed ? 'passed' : 'failed', result, error: null };
@@ -77,19 +81,12 @@ function failed(error: unknown): SelfTestRun {
 
 function selfTestInWorker(): Promise<SelfTestResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('../worker/gpu.worker.ts', import.meta.url), { type: 'module' });
-    const done = () => worker.terminate();
-    worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
-      done();
-      if (event.data.type === 'self-test') resolve(event.data.result);
-      else reject(new Error(event.data.message));
-    };
-    worker.onerror = (event) => {
-      done();
-      reject(new Error(`The GPU worker failed to start: ${event.message || 'unknown error'}`));
-    };
-    worker.postMessage({ type: 'self-test' } satisfies WorkerRequest);
+    const off = onWorkerMessage((message) => {
+      if (message.type === 'self-test') resolve(message.result);
+      else if (message.type === 'error' && !message.runId) reject(new Error(message.message));
+      else return;
+      off();
+    });
+    postToWorker({ type: 'self-test' } satisfies WorkerRequest);
   });
 }
-
-export const useStore = create<Store>()((...a) => ({ ...gpuSlice(...a), ...selfTestSlice(...a) }));

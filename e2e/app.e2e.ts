@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { unzipSync } from 'fflate';
+import type { BrowserContext, Page } from 'playwright-core';
+import { SCREENSHOTS, external, launchChromium, recordRequests, serveApp } from './browser';
+import { startMockHub, type MockHub } from './hub-server';
+import { SafetensorsFile } from '../src/model/safetensors';
+import { memorySource } from '../src/model/bytes';
+
+let app: Awaited<ReturnType<typeof serveApp>>;
+let hub: MockHub;
+const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'smollm2');
+
+beforeAll(async () => {
+  app = await serveApp();
+  hub = await startMockHub({ 'test-org/tiny-smollm2': FIXTURE });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await hub?.close();
+});
+
+async function open(context: BrowserContext, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(app.url);
+  await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+  await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 });
+  return { page, errors };
+}
+
+async function setNumber(page: Page, key: string, value: number): Promise<void> {
+  await page.getByTestId(`setting-${key}`).fill(String(value));
+}
+
+describe('the app', () => {
+  it('runs GoRA on the built-in model and sample data through every phase, and exports a PEFT adapter', async () => {
+    const context = await launchChromium({ webgpu: true });
+    const urls = recordRequests(context);
+    try {
+      const { page, errors } = await open(context);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-1-ready.png'), fullPage: true });
+      // A short schedule: the software GPU here is slow.
+      await setNumber(page, 'steps', 6);
+      await setNumber(page, 'scanBatches', 2);
+      await setNumber(page, 'batchSize', 4);
+      await page.getByTestId('start-run').click();
+
+      const shot = new Set<string>();
+      const deadline = Date.now() + 900_000;
+      for (;;) {
+        const status = await page.getByTestId('run-status').getAttribute('data-status');
+        for (const phase of ['scan', 'initialise', 'train', 'evaluate']) {
+          const state = await page.getByTestId(`phase-${phase}`).getAttribute('data-status');
+          if (state === 'running' && !shot.has(phase)) {
+            shot.add(phase);
+            await page.screenshot({ path: join(SCREENSHOTS, `app-2-phase-${phase}.png`), fullPage: true });
+          }
+        }
+        if (status === 'done' || status === 'error') break;
+        if (Date.now() > deadline) throw new Error('the run did not finish in time');
+        await page.waitForTimeout(250);
+      }
+      const error = await page.getByTestId('run-error').textContent().catch(() => null);
+      expect(await page.getByTestId('run-status').getAttribute('data-status'), error ?? '').toBe('done');
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-3-done.png'), fullPage: true });
+
+      // The rank chart and the loss curve rendered.
+      expect(await page.getByTestId('heatmap-rank').locator('.heatmap-cell').count()).toBeGreaterThan(0);
+      expect(await page.getByTestId('loss-chart').locator('path.recharts-curve').count()).toBeGreaterThan(0);
+      for (const phase of ['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate', 'export']) {
+        expect(await page.getByTestId(`phase-${phase}`).getAttribute('data-status'), phase).toBe('done');
+      }
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-adapter').click()]);
+      const zipPath = join(mkdtempSync(join(tmpdir(), 'gora-zip-')), 'adapter.zip');
+      await download.saveAs(zipPath);
+      const files = unzipSync(readFileSync(zipPath));
+      expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
+      const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+      expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', use_rslora: true, r: 8, lora_alpha: 16 });
+      const weights = await SafetensorsFile.open(memorySource('adapter_model.safetensors', files['adapter_model.safetensors']));
+      for (const [module, rank] of Object.entries(config.rank_pattern as Record<string, number>)) {
+        const a = weights.info(`base_model.model.${module}.lora_A.weight`).shape;
+        const b = weights.info(`base_model.model.${module}.lora_B.weight`).shape;
+        expect(a[0]).toBe(rank);
+        expect(b[1]).toBe(rank);
+      }
+      expect(errors).toEqual([]);
+      expect(external(urls)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('loads a model from a hub address, then from the cache with no download', async () => {
+    const context = await launchChromium({ webgpu: true });
+    const urls = recordRequests(context);
+    try {
+      const { page } = await open(context);
+      await page.getByRole('tab', { name: 'Hugging Face' }).click();
+      await page.getByTestId('hub-url').fill(hub.url);
+      await page.getByTestId('hub-model-id').fill('test-org/tiny-smollm2');
+      await page.getByTestId('hub-load').click();
+      await page.getByText('test-org/tiny-smollm2').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-cache').textContent()).toBe('downloaded');
+      const downloads = hub.requests.length;
+      expect(downloads).toBeGreaterThanOrEqual(3);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-4-hub.png'), fullPage: true });
+
+      await page.reload();
+      await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+      await page.getByRole('tab', { name: 'Hugging Face' }).click();
+      await page.getByTestId('hub-load').click();
+      await page.getByText('test-org/tiny-smollm2').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-cache').textContent()).toBe('local cache');
+      expect(hub.requests.length).toBe(downloads);
+      expect(external(urls)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the line number of a malformed JSONL line', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page } = await open(context);
+      const file = join(mkdtempSync(join(tmpdir(), 'gora-bad-')), 'reviews.jsonl');
+      writeFileSync(file, '{"prompt": "Review: fine\\nSentiment:", "completion": " positive"}\n{"prompt": broken\n');
+      await page.getByTestId('dataset-file').setInputFiles(file);
+      const message = page.getByTestId('dataset-error');
+      await message.waitFor({ timeout: 30_000 });
+      expect(await message.textContent()).toMatch(/reviews\.jsonl line 2: invalid JSON/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-5-bad-data.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('fits a phone screen (390×844) without sideways scrolling', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page } = await open(context, { width: 390, height: 844 });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-6-phone.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});

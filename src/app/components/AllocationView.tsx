@@ -1,0 +1,115 @@
+import { useStore } from '../state/store';
+import { activeRun, shownAllocation } from '../state/run';
+import type { Allocation, AllocationSettings } from '../../gora/allocate';
+import { formatCount } from './format';
+
+/** model.layers.3.self_attn.q_proj → [3, 'q_proj'] */
+function layerAndModule(name: string): [number, string] {
+  const match = /\.(\d+)\.(?:.*\.)?([^.]+)$/.exec(name);
+  return match ? [Number(match[1]), match[2]] : [0, name];
+}
+
+export function AllocationView() {
+  const run = useStore(activeRun);
+  const review = useStore((s) => s.reviewSettings);
+  const allocation = shownAllocation(run, review);
+  if (!run || !allocation) return null;
+  const reviewing = run.status === 'awaiting-allocation';
+  return (
+    <section className="panel wide" aria-labelledby="alloc-title" data-testid="allocation-view">
+      <h2 id="alloc-title">Rank allocation</h2>
+      <p className="muted">
+        Budget: uniform LoRA at r_ref = {allocation.settings.rankRef} would train <strong>{formatCount(allocation.targetParameters)}</strong> parameters; this
+        allocation trains <strong data-testid="trainable-parameters">{formatCount(allocation.trainableParameters)}</strong>.
+      </p>
+      <div className="heatmaps">
+        <Heatmap allocation={allocation} value="rank" title="Rank per layer and module" />
+        <Heatmap allocation={allocation} value="importance" title="Importance mean|W ⊙ G|" />
+      </div>
+      {reviewing && review && <ReviewControls settings={review} />}
+    </section>
+  );
+}
+
+function Heatmap({ allocation, value, title }: { allocation: Allocation; value: 'rank' | 'importance'; title: string }) {
+  const cells = allocation.layers.map((l) => ({ layer: layerAndModule(l.name)[0], module: layerAndModule(l.name)[1], rank: l.rank, importance: l.importance, name: l.name }));
+  const modules = [...new Set(cells.map((c) => c.module))];
+  const layers = [...new Set(cells.map((c) => c.layer))].sort((a, b) => a - b);
+  const values = cells.map((c) => c[value]);
+  const max = Math.max(...values, 1e-30);
+  const min = value === 'rank' ? 0 : Math.min(...values);
+  return (
+    <figure className="heatmap" data-testid={`heatmap-${value}`}>
+      <figcaption>{title}</figcaption>
+      <div className="heatmap-grid" style={{ gridTemplateColumns: `3.5em repeat(${modules.length}, minmax(2.2em, 1fr))` }}>
+        <span />
+        {modules.map((m) => (
+          <span key={m} className="heatmap-head">
+            {m.replace('_proj', '')}
+          </span>
+        ))}
+        {layers.map((layer) => [
+          <span key={`l${layer}`} className="heatmap-head">
+            L{layer}
+          </span>,
+          ...modules.map((m) => {
+            const cell = cells.find((c) => c.layer === layer && c.module === m);
+            if (!cell) return <span key={`${layer}-${m}`} />;
+            const t = (cell[value] - min) / (max - min || 1);
+            return (
+              <span
+                key={`${layer}-${m}`}
+                className="heatmap-cell"
+                style={{ background: `hsl(${160 - 130 * t}, 70%, ${18 + 30 * t}%)` }}
+                title={`${cell.name}: rank ${cell.rank}, importance ${cell.importance.toExponential(3)}`}
+              >
+                {value === 'rank' ? cell.rank : ''}
+              </span>
+            );
+          }),
+        ])}
+      </div>
+    </figure>
+  );
+}
+
+function ReviewControls({ settings }: { settings: AllocationSettings }) {
+  const setReview = useStore((s) => s.setReviewSettings);
+  const continueRun = useStore((s) => s.continueRun);
+  const setConfig = useStore((s) => s.setConfig);
+  const change = (patch: Partial<AllocationSettings>) => setReview({ ...settings, ...patch });
+  const number = (key: 'rankRef' | 'rankMin' | 'rankMax', label: string) => (
+    <label>
+      {label}
+      <input type="number" min={0} value={settings[key]} onChange={(e) => e.target.value !== '' && change({ [key]: Number(e.target.value) })} data-testid={`review-${key}`} />
+    </label>
+  );
+  return (
+    <div className="review" data-testid="allocation-review">
+      <p>Adjust the ranks before training; they are re-allocated from the stored importance, with no new scan.</p>
+      <div className="grid-fields">
+        {number('rankRef', 'r_ref')}
+        {number('rankMin', 'r_min')}
+        {number('rankMax', 'r_max')}
+        <label>
+          Feature function
+          <select value={settings.features} onChange={(e) => change({ features: e.target.value as AllocationSettings['features'] })}>
+            <option value="id">identity</option>
+            <option value="sqrt">√</option>
+            <option value="log1p">log1p</option>
+          </select>
+        </label>
+      </div>
+      <button
+        className="primary"
+        onClick={() => {
+          setConfig({ rank: settings.rankRef, rankMin: settings.rankMin, rankMax: settings.rankMax, features: settings.features });
+          continueRun();
+        }}
+        data-testid="continue-run"
+      >
+        Train with these ranks
+      </button>
+    </div>
+  );
+}

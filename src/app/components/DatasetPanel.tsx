@@ -1,0 +1,73 @@
+import type { DragEvent } from 'react';
+import { useStore } from '../state/store';
+import { isBusy } from '../state/run';
+import { SAMPLE_DATASETS } from '../sources';
+
+export function DatasetPanel() {
+  const source = useStore((s) => s.dataSource);
+  const status = useStore((s) => s.dataStatus);
+  const preview = useStore((s) => s.preview);
+  const stats = useStore((s) => s.dataStats);
+  const labels = useStore((s) => s.dataLabels);
+  const error = useStore((s) => s.dataError);
+  const modelReady = useStore((s) => s.modelStatus === 'ready');
+  const busy = useStore(isBusy);
+  const selectDataset = useStore((s) => s.selectDataset);
+
+  const pick = (file: File | undefined) => file && void selectDataset({ kind: 'file', file });
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    pick(event.dataTransfer.files[0]);
+  };
+
+  return (
+    <section className="panel" aria-labelledby="data-title" data-testid="dataset-panel" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+      <h2 id="data-title">2 · Dataset</h2>
+      <div className="row wrap">
+        {SAMPLE_DATASETS.map((d) => (
+          <button
+            key={d.name}
+            className={source.kind === 'sample' && source.name === d.name ? 'chip-button active' : 'chip-button'}
+            onClick={() => void selectDataset({ kind: 'sample', name: d.name })}
+            disabled={busy}
+          >
+            {d.title}
+          </button>
+        ))}
+      </div>
+      <label className="file-pick">
+        Or your own file (JSONL, CSV, TSV, TXT) — pick or drop it here
+        <input type="file" accept=".jsonl,.json,.csv,.tsv,.txt" onChange={(e) => pick(e.target.files?.[0])} disabled={busy} data-testid="dataset-file" />
+      </label>
+      {!modelReady && <p className="muted">Choose a model first: the preview uses its tokenizer.</p>}
+      {status === 'loading' && <p className="muted">Reading…</p>}
+      {status === 'error' && error && (
+        <p className="notice error" role="alert" data-testid="dataset-error">
+          {error}
+        </p>
+      )}
+      {status === 'ready' && stats && (
+        <>
+          <p className="muted" data-testid="dataset-stats">
+            {stats.examples} examples → {stats.trainRows} for training, {stats.valRows} for validation
+            {stats.truncated ? ` · ${stats.truncated} truncated` : ''}
+            {stats.dropped ? ` · ${stats.dropped} too long, left out` : ''}
+            {labels ? ` · labels ${labels.map((l) => JSON.stringify(l)).join(', ')}` : ''}
+          </p>
+          <ol className="preview" aria-label="first examples as the model sees them">
+            {preview.map((row, i) => (
+              <li key={i}>
+                <span className="prompt">{row.prompt}</span>
+                <span className="completion">{row.completion}</span>
+                <span className="muted small"> · {row.tokens} tokens</span>
+              </li>
+            ))}
+          </ol>
+          <p className="legend small">
+            <span className="prompt">prompt (not trained on)</span> <span className="completion">completion (trained on)</span>
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

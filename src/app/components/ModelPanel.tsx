@@ -1,0 +1,162 @@
+import { useState, type DragEvent } from 'react';
+import { useStore } from '../state/store';
+import { isBusy } from '../state/run';
+import { EMBEDDED_MODEL } from '../sources';
+import { parseModelId } from '../../model/hub';
+import { formatBytes, formatCount } from './format';
+
+type Tab = 'embedded' | 'folder' | 'hub';
+
+export function ModelPanel() {
+  const source = useStore((s) => s.modelSource);
+  const status = useStore((s) => s.modelStatus);
+  const info = useStore((s) => s.modelInfo);
+  const progress = useStore((s) => s.modelProgress);
+  const error = useStore((s) => s.modelError);
+  const busy = useStore(isBusy);
+  const loadModel = useStore((s) => s.loadModel);
+  const [tab, setTab] = useState<Tab>(source.kind);
+
+  return (
+    <section className="panel" aria-labelledby="model-title" data-testid="model-panel">
+      <h2 id="model-title">1 · Model</h2>
+      <div className="tabs" role="tablist">
+        {(['embedded', 'folder', 'hub'] as Tab[]).map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} disabled={busy}>
+            {t === 'embedded' ? 'Built in' : t === 'folder' ? 'Local folder' : 'Hugging Face'}
+          </button>
+        ))}
+      </div>
+      {tab === 'embedded' && (
+        <div className="tab-body">
+          <p className="muted">A small Llama-family model trained for this app, ready offline.</p>
+          <button onClick={() => void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL })} disabled={busy}>
+            Use {EMBEDDED_MODEL}
+          </button>
+        </div>
+      )}
+      {tab === 'folder' && <FolderPicker disabled={busy} />}
+      {tab === 'hub' && <HubPicker disabled={busy} />}
+      {status === 'loading' && (
+        <div className="progress-block" data-testid="model-progress">
+          <progress value={progress?.bytes ?? 0} max={progress?.totalBytes ?? undefined} />
+          <span className="muted">
+            {progress ? `${progress.fromCache ? 'from cache' : 'downloading'} ${progress.file} · ${formatBytes(progress.bytes)}${progress.totalBytes ? ` of ${formatBytes(progress.totalBytes)}` : ''}` : 'opening…'}
+          </span>
+        </div>
+      )}
+      {status === 'error' && error && (
+        <p className="notice error" role="alert" data-testid="model-error">
+          {error}
+        </p>
+      )}
+      {status === 'ready' && info && (
+        <dl className="facts" data-testid="model-info">
+          <dt>Model</dt>
+          <dd>{info.name}</dd>
+          <dt>Architecture</dt>
+          <dd>
+            {info.architecture}, {info.layers} layers × {info.hiddenSize}
+          </dd>
+          <dt>Parameters</dt>
+          <dd>{formatCount(info.parameters)}</dd>
+          <dt>Adaptable layers</dt>
+          <dd>{info.targets}</dd>
+          {progress && source.kind === 'hub' && (
+            <>
+              <dt>Source</dt>
+              <dd data-testid="model-cache">{progress.fromCache ? 'local cache' : 'downloaded'}</dd>
+            </>
+          )}
+        </dl>
+      )}
+    </section>
+  );
+}
+
+function FolderPicker({ disabled }: { disabled: boolean }) {
+  const loadModel = useStore((s) => s.loadModel);
+  const open = (files: File[]) => {
+    if (files.length === 0) return;
+    const first = files[0].webkitRelativePath.split('/')[0] || 'model';
+    void loadModel({ kind: 'folder', name: first, files });
+  };
+  const onDrop = async (event: DragEvent) => {
+    event.preventDefault();
+    open(await droppedFiles(event.dataTransfer));
+  };
+  return (
+    <div className="tab-body dropzone" onDragOver={(e) => e.preventDefault()} onDrop={(e) => void onDrop(e)}>
+      <p className="muted">Pick or drop a folder downloaded from the hub: config.json, *.safetensors, tokenizer.json.</p>
+      <input
+        type="file"
+        aria-label="model folder"
+        disabled={disabled}
+        {...({ webkitdirectory: '', directory: '' } as Record<string, string>)}
+        multiple
+        onChange={(e) => open(Array.from(e.target.files ?? []))}
+      />
+    </div>
+  );
+}
+
+function HubPicker({ disabled }: { disabled: boolean }) {
+  const hubUrl = useStore((s) => s.hubUrl);
+  const modelId = useStore((s) => s.hubModelId);
+  const setHubUrl = useStore((s) => s.setHubUrl);
+  const setModelId = useStore((s) => s.setHubModelId);
+  const loadModel = useStore((s) => s.loadModel);
+  const clearCache = useStore((s) => s.clearModelCache);
+  const [message, setMessage] = useState<string | null>(null);
+  const load = () => {
+    try {
+      setMessage(null);
+      void loadModel({ kind: 'hub', hub: hubUrl, id: parseModelId(modelId, hubUrl) });
+    } catch (error) {
+      setMessage((error as Error).message);
+    }
+  };
+  return (
+    <div className="tab-body">
+      <label>
+        Model id or URL
+        <input value={modelId} placeholder="HuggingFaceTB/SmolLM2-135M" onChange={(e) => setModelId(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && load()} data-testid="hub-model-id" />
+      </label>
+      <label>
+        Hub address
+        <input value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} data-testid="hub-url" />
+      </label>
+      <div className="row">
+        <button onClick={load} disabled={disabled || !modelId.trim()} data-testid="hub-load">
+          Load
+        </button>
+        <button className="secondary" onClick={() => void clearCache().then(() => setMessage('Cache cleared.'))} disabled={disabled}>
+          Clear cache
+        </button>
+      </div>
+      {message && <p className="muted">{message}</p>}
+    </div>
+  );
+}
+
+/** Every file under the dropped folders (or the dropped files themselves). */
+async function droppedFiles(transfer: DataTransfer): Promise<File[]> {
+  const entries = Array.from(transfer.items)
+    .map((item) => item.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return Array.from(transfer.files);
+  const files: File[] = [];
+  const walk = async (entry: FileSystemEntry, path: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      files.push(new File([file], file.name, { type: file.type }));
+      Object.defineProperty(files[files.length - 1], 'webkitRelativePath', { value: `${path}${file.name}` });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      const children = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+      for (const child of children) await walk(child, `${path}${entry.name}/`);
+    }
+  };
+  for (const entry of entries) await walk(entry, '');
+  return files;
+}

@@ -1,0 +1,127 @@
+import { zipSync } from 'fflate';
+import { useStore } from '../state/store';
+import { activeRun } from '../state/run';
+import { finalEvaluation, type RunState } from '../state/fold';
+import { formatBytes, formatCount } from './format';
+import { LossChart } from './TrainingView';
+
+export function ResultsView() {
+  const run = useStore(activeRun);
+  if (!run || (run.status !== 'done' && run.generations.length === 0)) return null;
+  const final = finalEvaluation(run);
+  return (
+    <section className="panel wide" aria-labelledby="results-title" data-testid="results-view">
+      <h2 id="results-title">Results</h2>
+      {final && (
+        <p data-testid="final-evaluation">
+          Validation loss <strong>{final.loss.toFixed(4)}</strong>
+          {final.accuracy !== null && (
+            <>
+              {' '}
+              · accuracy <strong>{(100 * final.accuracy).toFixed(1)} %</strong> on {final.examples} examples
+            </>
+          )}
+          {run.init && (
+            <span className="muted">
+              {' '}
+              · GoRA's initial adapter took the scan-batch loss from {run.init.baseLoss.toFixed(3)} to {run.init.initLoss.toFixed(3)} before any training step
+            </span>
+          )}
+        </p>
+      )}
+      {run.generations.length > 0 && (
+        <table className="generations" data-testid="generations">
+          <thead>
+            <tr>
+              <th>Prompt</th>
+              <th>Base model</th>
+              <th>Adapted model</th>
+            </tr>
+          </thead>
+          <tbody>
+            {run.generations.map((g, i) => (
+              <tr key={i}>
+                <td className="mono">{g.prompt}</td>
+                <td className="mono">{g.base}</td>
+                <td className="mono">{g.adapted}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {run.files && <Downloads run={run} files={run.files} />}
+    </section>
+  );
+}
+
+function Downloads({ run, files }: { run: RunState; files: Record<string, Uint8Array> }) {
+  const adapter = () => zipSync({ 'adapter_model.safetensors': files['adapter_model.safetensors'], 'adapter_config.json': files['adapter_config.json'], 'gora_report.json': files['gora_report.json'] }, { level: 0 });
+  const base = `${run.config.method}-r${run.config.rank}-${run.id}`;
+  return (
+    <div className="downloads" data-testid="downloads">
+      <button className="primary" onClick={() => save(adapter(), `${base}-adapter.zip`, 'application/zip')} data-testid="download-adapter">
+        Download adapter (PEFT, zip)
+      </button>
+      <button onClick={() => save(files['gora_report.json'], `${base}-gora_report.json`, 'application/json')} data-testid="download-report">
+        gora_report.json
+      </button>
+      <button onClick={() => save(files['data_manifest.json'], `${base}-data_manifest.json`, 'application/json')}>data_manifest.json</button>
+      <span className="muted small">adapter {formatBytes(files['adapter_model.safetensors'].byteLength)}</span>
+    </div>
+  );
+}
+
+function save(bytes: Uint8Array, name: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function CompareView() {
+  const runs = useStore((s) => s.runs);
+  const clearRuns = useStore((s) => s.clearRuns);
+  const finished = runs.filter((r) => r.status === 'done');
+  if (finished.length < 2) return null;
+  return (
+    <section className="panel wide" aria-labelledby="compare-title" data-testid="compare-view">
+      <h2 id="compare-title">Compare runs</h2>
+      <LossChart runs={finished} />
+      <table>
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Trainable parameters</th>
+            <th>Validation loss</th>
+            <th>Accuracy</th>
+          </tr>
+        </thead>
+        <tbody>
+          {finished.map((r) => {
+            const final = finalEvaluation(r);
+            return (
+              <tr key={r.id}>
+                <td>{r.label}</td>
+                <td>{r.allocation ? formatCount(r.allocation.trainableParameters) : trainableOf(r)}</td>
+                <td>{final ? final.loss.toFixed(4) : '–'}</td>
+                <td>{final?.accuracy != null ? `${(100 * final.accuracy).toFixed(1)} %` : '–'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <button className="link" onClick={clearRuns}>
+        Clear finished runs
+      </button>
+    </section>
+  );
+}
+
+function trainableOf(run: RunState): string {
+  const report = run.files?.['gora_report.json'];
+  if (!report) return '–';
+  const parsed = JSON.parse(new TextDecoder().decode(report)) as { budget?: { trainable_parameters?: number } };
+  return parsed.budget?.trainable_parameters !== undefined ? formatCount(parsed.budget.trainable_parameters) : '–';
+}

@@ -1,0 +1,93 @@
+import { useStore } from '../state/store';
+import { activeRun, isBusy } from '../state/run';
+import { PHASES, type RunState } from '../state/fold';
+import { formatSeconds } from './format';
+
+const PHASE_TITLES: Record<string, string> = {
+  load: 'Load',
+  scan: 'Scan',
+  allocate: 'Allocate',
+  initialise: 'Initialise',
+  train: 'Train',
+  evaluate: 'Evaluate',
+  export: 'Export',
+};
+
+export function RunControls() {
+  const method = useStore((s) => s.config.method);
+  const ready = useStore((s) => s.modelStatus === 'ready' && (s.dataStatus === 'ready' || s.dataStatus === 'loading') && s.gpuStatus === 'ready');
+  const busy = useStore(isBusy);
+  const run = useStore(activeRun);
+  const startRun = useStore((s) => s.startRun);
+  const pauseRun = useStore((s) => s.pauseRun);
+  const resumeRun = useStore((s) => s.resumeRun);
+  const stopRun = useStore((s) => s.stopRun);
+  return (
+    <div className="run-controls">
+      <button className="primary big" onClick={startRun} disabled={!ready || busy} data-testid="start-run">
+        Run {method === 'gora' ? 'GoRA' : 'LoRA'}
+      </button>
+      {busy && run?.status !== 'paused' && (
+        <button onClick={pauseRun} disabled={run?.status === 'awaiting-allocation'} data-testid="pause-run">
+          Pause
+        </button>
+      )}
+      {run?.status === 'paused' && (
+        <button onClick={resumeRun} data-testid="resume-run">
+          Resume
+        </button>
+      )}
+      {busy && (
+        <button className="danger" onClick={stopRun} data-testid="stop-run">
+          Stop
+        </button>
+      )}
+      {run && <RunStatusLine run={run} />}
+    </div>
+  );
+}
+
+function RunStatusLine({ run }: { run: RunState }) {
+  const text: Record<RunState['status'], string> = {
+    running: 'running…',
+    'awaiting-allocation': 'waiting for you to confirm the ranks',
+    paused: 'paused',
+    done: 'finished',
+    stopped: 'stopped',
+    error: 'failed',
+  };
+  return (
+    <span className={`run-status ${run.status}`} data-testid="run-status" data-status={run.status}>
+      {run.label}: {text[run.status]}
+    </span>
+  );
+}
+
+export function Stepper({ run }: { run: RunState }) {
+  return (
+    <ol className="stepper" aria-label="phases">
+      {PHASES.map((phase) => {
+        const p = run.phases[phase];
+        const share = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+        return (
+          <li key={phase} className={`step ${p.status}`} data-testid={`phase-${phase}`} data-status={p.status}>
+            <span className="step-title">{PHASE_TITLES[phase]}</span>
+            <span className="step-detail">
+              {p.status === 'skipped' ? 'not used' : p.status === 'done' ? (p.seconds !== null ? formatSeconds(p.seconds) : 'done') : p.status === 'running' ? (p.total ? `${Math.round(100 * share)} %` : '…') : ''}
+            </span>
+            {p.status === 'running' && p.total > 0 && <progress value={share} max={1} />}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function RunError({ run }: { run: RunState }) {
+  if (!run.error) return null;
+  return (
+    <p className="notice error" role="alert" data-testid="run-error">
+      {run.error}
+    </p>
+  );
+}

@@ -1,0 +1,75 @@
+import { useStore } from '../state/store';
+import { isBusy } from '../state/run';
+import type { JobConfig } from '../../train/config';
+
+const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean }> = [
+  { key: 'steps', label: 'Steps' },
+  { key: 'batchSize', label: 'Batch size' },
+  { key: 'seqLen', label: 'Sequence length' },
+  { key: 'lr', label: 'Learning rate', step: 0.0001 },
+  { key: 'rank', label: 'Rank (r_ref)' },
+  { key: 'rankMin', label: 'Min rank', gora: true },
+  { key: 'rankMax', label: 'Max rank', gora: true },
+  { key: 'alpha', label: 'α' },
+  { key: 'gamma', label: 'γ (initial step)', step: 0.01, gora: true },
+  { key: 'scanBatches', label: 'Scan batches', gora: true },
+  { key: 'seed', label: 'Seed' },
+];
+
+export function SettingsPanel() {
+  const config = useStore((s) => s.config);
+  const setConfig = useStore((s) => s.setConfig);
+  const resetConfig = useStore((s) => s.resetConfig);
+  const reviewRanks = useStore((s) => s.reviewRanks);
+  const setReviewRanks = useStore((s) => s.setReviewRanks);
+  const refreshPreview = useStore((s) => s.refreshPreview);
+  const busy = useStore(isBusy);
+  const gora = config.method === 'gora';
+
+  return (
+    <section className="panel" aria-labelledby="settings-title">
+      <h2 id="settings-title">3 · Method and settings</h2>
+      <div className="segmented" role="radiogroup" aria-label="method">
+        {(['gora', 'lora'] as const).map((m) => (
+          <button key={m} role="radio" aria-checked={config.method === m} className={config.method === m ? 'active' : ''} onClick={() => setConfig({ method: m })} disabled={busy} data-testid={`method-${m}`}>
+            {m === 'gora' ? 'GoRA' : 'LoRA'}
+          </button>
+        ))}
+      </div>
+      <div className="grid-fields">
+        {FIELDS.filter((f) => gora || !f.gora).map((f) => (
+          <label key={f.key}>
+            {f.label}
+            <input
+              type="number"
+              value={config[f.key] as number}
+              step={f.step ?? 1}
+              disabled={busy}
+              onChange={(e) => e.target.value !== '' && setConfig({ [f.key]: Number(e.target.value) } as Partial<JobConfig>)}
+              onBlur={() => (f.key === 'seqLen' || f.key === 'seed') && void refreshPreview()}
+              data-testid={`setting-${f.key}`}
+            />
+          </label>
+        ))}
+        {gora && (
+          <label>
+            Feature function
+            <select value={config.features} onChange={(e) => setConfig({ features: e.target.value as JobConfig['features'] })} disabled={busy}>
+              <option value="id">identity</option>
+              <option value="sqrt">√</option>
+              <option value="log1p">log1p</option>
+            </select>
+          </label>
+        )}
+      </div>
+      {gora && (
+        <label className="check">
+          <input type="checkbox" checked={reviewRanks} onChange={(e) => setReviewRanks(e.target.checked)} disabled={busy} /> Pause after the scan to tune ranks
+        </label>
+      )}
+      <button className="link" onClick={resetConfig} disabled={busy}>
+        Reset to defaults
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+// Where a model and a dataset come from, as plain data that can cross to the Web Worker, and how to
+// open each. Used by the page (model info, tokenizer for the preview) and by the worker (the run).
+
+import { memoryFiles, browserFiles, type ModelFiles } from '../model/bytes';
+import { openHubModel, type HubProgress } from '../model/hub';
+import { ModelFormatError } from '../model/errors';
+
+export type ModelSource = { kind: 'embedded'; name: string } | { kind: 'folder'; name: string; files: File[] } | { kind: 'hub'; hub: string; id: string };
+
+export type DataSource = { kind: 'sample'; name: string } | { kind: 'file'; file: File };
+
+export const EMBEDDED_MODEL = 'gora-tiny';
+export const SAMPLE_DATASETS = [
+  { name: 'sentiment', title: 'Sentiment (positive / negative reviews)' },
+  { name: 'arithmetic', title: 'Arithmetic word problems' },
+];
+const EMBEDDED_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+
+/** Served from the app's own origin (public/). */
+export function publicUrl(path: string): string {
+  return new URL(`${import.meta.env.BASE_URL}${path}`, self.location.href).href;
+}
+
+export function describeModel(source: ModelSource): string {
+  return source.kind === 'embedded' ? `${source.name} (built in)` : source.kind === 'folder' ? `${source.name} (folder)` : source.id;
+}
+
+export async function openModelFiles(source: ModelSource, onProgress?: (p: HubProgress) => void): Promise<ModelFiles> {
+  if (source.kind === 'folder') return browserFiles(source.files);
+  if (source.kind === 'hub') return openHubModel(source.hub, source.id, onProgress);
+  const files = new Map<string, Uint8Array>();
+  let bytes = 0;
+  for (const name of EMBEDDED_FILES) {
+    const response = await fetch(publicUrl(`models/${source.name}/${name}`));
+    if (!response.ok) throw new ModelFormatError(name, `of the built-in model could not be loaded (${response.status})`);
+    const data = new Uint8Array(await response.arrayBuffer());
+    bytes += data.byteLength;
+    files.set(name, data);
+    onProgress?.({ file: name, bytes, totalBytes: null, fromCache: false });
+  }
+  return memoryFiles(files);
+}
+
+export async function readDataSource(source: DataSource): Promise<{ text: string; fileName: string }> {
+  if (source.kind === 'file') return { text: await source.file.text(), fileName: source.file.name };
+  const response = await fetch(publicUrl(`datasets/${source.name}.jsonl`));
+  if (!response.ok) throw new Error(`the sample dataset ${source.name} could not be loaded (${response.status})`);
+  return { text: await response.text(), fileName: `${source.name}.jsonl` };
+}

@@ -1,0 +1,80 @@
+// A run's UI state is a fold of the job's events (pure, so it is tested without a browser).
+
+import type { Allocation } from '../../gora/allocate';
+import type { JobConfig } from '../../train/config';
+import type { Evaluation, Generation, JobEvent, Phase } from '../../train/events';
+
+export const PHASES: Phase[] = ['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate', 'export'];
+
+export interface PhaseState {
+  status: 'pending' | 'running' | 'done' | 'skipped';
+  seconds: number | null;
+  done: number;
+  total: number;
+  detail: string;
+}
+
+export type RunStatus = 'running' | 'awaiting-allocation' | 'paused' | 'done' | 'stopped' | 'error';
+
+export interface RunState {
+  id: string;
+  label: string;
+  config: JobConfig;
+  status: RunStatus;
+  phases: Record<Phase, PhaseState>;
+  scanLosses: number[];
+  allocation: Allocation | null;
+  init: { baseLoss: number; initLoss: number } | null;
+  steps: Array<{ step: number; loss: number; lr: number }>;
+  evaluations: Evaluation[];
+  generations: Generation[];
+  speed: { tokensPerSecond: number; elapsed: number; remaining: number } | null;
+  memory: { bytes: number; peak: number } | null;
+  error: string | null;
+  files: Record<string, Uint8Array> | null;
+}
+
+export function newRun(id: string, label: string, config: JobConfig): RunState {
+  const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending', seconds: null, done: 0, total: 0, detail: '' }])) as Record<Phase, PhaseState>;
+  if (config.method !== 'gora') {
+    phases.scan.status = 'skipped';
+    phases.allocate.status = 'skipped';
+  }
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], generations: [], speed: null, memory: null, error: null, files: null };
+}
+
+function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {
+  return { ...run, phases: { ...run.phases, [phase]: { ...run.phases[phase], ...change } } };
+}
+
+export function foldEvent(run: RunState, event: JobEvent): RunState {
+  switch (event.type) {
+    case 'phase':
+      return withPhase(run, event.phase, event.status === 'start' ? { status: 'running' } : { status: 'done', seconds: event.seconds ?? null });
+    case 'progress':
+      return withPhase(run, event.phase, { done: event.done, total: event.total, detail: event.detail ?? '' });
+    case 'scan-batch':
+      return withPhase({ ...run, scanLosses: [...run.scanLosses, event.loss] }, 'scan', { done: event.batch, total: event.of });
+    case 'allocation':
+      return withPhase({ ...run, allocation: event.allocation }, 'allocate', { status: 'done' });
+    case 'init':
+      return { ...run, init: { baseLoss: event.baseLoss, initLoss: event.initLoss } };
+    case 'step':
+      return withPhase(
+        { ...run, steps: [...run.steps, { step: event.step, loss: event.loss, lr: event.lr }], speed: { tokensPerSecond: event.tokensPerSecond, elapsed: event.elapsed, remaining: event.remaining } },
+        'train',
+        { done: event.step, total: event.of },
+      );
+    case 'evaluation':
+      return { ...run, evaluations: [...run.evaluations, event.evaluation] };
+    case 'generations':
+      return { ...run, generations: event.samples };
+    case 'log':
+      return run;
+  }
+}
+
+/** The run's final evaluation, if it has one. */
+export function finalEvaluation(run: RunState): Evaluation | null {
+  return run.status === 'done' ? (run.evaluations.at(-1) ?? null) : null;
+}

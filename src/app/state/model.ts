@@ -1,0 +1,69 @@
+// Model slice: the chosen model source, opened on the page for its shape and tokenizer (the dataset
+// preview needs it); the worker opens the same source again for the run (from the cache).
+
+import type { StateCreator } from 'zustand';
+import { openModel } from '../../model/load';
+import { clearHubCache } from '../../model/hub';
+import type { Tokenizer } from '../../model/tokenizer';
+import { describeModel, EMBEDDED_MODEL, openModelFiles, type ModelSource } from '../sources';
+import type { Store } from './types';
+
+export interface ModelInfo {
+  name: string;
+  architecture: string;
+  layers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  parameters: number;
+  targets: number;
+}
+
+export interface ModelProgress {
+  file: string;
+  bytes: number;
+  totalBytes: number | null;
+  fromCache: boolean;
+}
+
+export interface ModelSlice {
+  modelSource: ModelSource;
+  modelStatus: 'idle' | 'loading' | 'ready' | 'error';
+  modelInfo: ModelInfo | null;
+  modelProgress: ModelProgress | null;
+  modelError: string | null;
+  tokenizer: Tokenizer | null;
+  loadModel: (source: ModelSource) => Promise<void>;
+  clearModelCache: () => Promise<void>;
+}
+
+export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) => ({
+  modelSource: { kind: 'embedded', name: EMBEDDED_MODEL },
+  modelStatus: 'idle',
+  modelInfo: null,
+  modelProgress: null,
+  modelError: null,
+  tokenizer: null,
+  loadModel: async (source) => {
+    set({ modelSource: source, modelStatus: 'loading', modelError: null, modelProgress: null, modelInfo: null, tokenizer: null });
+    try {
+      const files = await openModelFiles(source, (p) => {
+        if (get().modelSource === source) set({ modelProgress: p });
+      });
+      const model = await openModel(files);
+      if (get().modelSource !== source) return; // another model was picked meanwhile
+      if (!model.tokenizer) throw new Error('the model has no tokenizer.json, which fine-tuning needs');
+      const parameters = model.entries.reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0);
+      set({
+        modelStatus: 'ready',
+        tokenizer: model.tokenizer,
+        modelInfo: { name: describeModel(source), architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length },
+      });
+      await get().refreshPreview();
+    } catch (error) {
+      if (get().modelSource === source) set({ modelStatus: 'error', modelError: error instanceof Error ? error.message : String(error) });
+    }
+  },
+  clearModelCache: async () => {
+    await clearHubCache();
+  },
+});

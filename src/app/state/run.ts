@@ -1,0 +1,103 @@
+// Run slice: runs in the worker, folded from their events; the active one can be paused, resumed,
+// stopped, and (GoRA) have its ranks re-allocated from the stored importance before training.
+
+import type { StateCreator } from 'zustand';
+import { allocateRanks, type Allocation, type AllocationSettings } from '../../gora/allocate';
+import type { WorkerResponse } from '../../worker/protocol';
+import { onWorkerMessage, postToWorker } from '../worker-client';
+import { foldEvent, newRun, type RunState } from './fold';
+import type { Store } from './types';
+
+export interface RunSlice {
+  runs: RunState[];
+  activeRunId: string | null;
+  /** Stop after the scan so ranks can be tuned before training (GoRA). */
+  reviewRanks: boolean;
+  /** The allocation settings being tried while a run awaits review. */
+  reviewSettings: AllocationSettings | null;
+  startRun: () => void;
+  pauseRun: () => void;
+  resumeRun: () => void;
+  stopRun: () => void;
+  setReviewRanks: (on: boolean) => void;
+  setReviewSettings: (settings: AllocationSettings) => void;
+  continueRun: () => void;
+  clearRuns: () => void;
+}
+
+let nextId = 1;
+
+export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
+  const update = (id: string, change: (run: RunState) => RunState) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? change(r) : r)) }));
+  onWorkerMessage((message: WorkerResponse) => {
+    if (!('runId' in message) || !message.runId) return;
+    const id = message.runId;
+    switch (message.type) {
+      case 'event':
+        return update(id, (r) => foldEvent(r, message.event));
+      case 'memory':
+        return update(id, (r) => ({ ...r, memory: { bytes: message.bytes, peak: message.peak } }));
+      case 'awaiting-allocation':
+        return update(id, (r) => {
+          set({ reviewSettings: r.allocation?.settings ?? null });
+          return { ...r, status: 'awaiting-allocation' };
+        });
+      case 'paused':
+        return update(id, (r) => ({ ...r, status: message.paused ? 'paused' : 'running' }));
+      case 'done':
+        return update(id, (r) => ({ ...r, status: 'done', files: message.summary.files, phases: { ...r.phases, export: { ...r.phases.export, status: 'done' } } }));
+      case 'stopped':
+        return update(id, (r) => ({ ...r, status: 'stopped' }));
+      case 'error':
+        return update(id, (r) => ({ ...r, status: 'error', error: message.message }));
+    }
+  });
+
+  return {
+    runs: [],
+    activeRunId: null,
+    reviewRanks: false,
+    reviewSettings: null,
+    startRun: () => {
+      const { config, modelSource, dataSource, modelStatus, dataStatus, reviewRanks } = get();
+      // The preview may still be refreshing (a setting just changed); the worker prepares the data itself.
+      if (modelStatus !== 'ready' || dataStatus === 'error' || dataStatus === 'idle' || isBusy(get())) return;
+      const id = `run-${nextId++}`;
+      const label = `${config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${config.rank} · ${config.steps} steps`;
+      set((s) => ({ runs: [...s.runs, newRun(id, label, config)], activeRunId: id, reviewSettings: null }));
+      postToWorker({ type: 'run', runId: id, model: modelSource, data: dataSource, dataOptions: {}, config, reviewAllocation: reviewRanks && config.method === 'gora' });
+    },
+    pauseRun: () => postToWorker({ type: 'pause' }),
+    resumeRun: () => postToWorker({ type: 'resume' }),
+    stopRun: () => postToWorker({ type: 'stop' }),
+    setReviewRanks: (reviewRanks) => set({ reviewRanks }),
+    setReviewSettings: (reviewSettings) => set({ reviewSettings }),
+    continueRun: () => {
+      const { reviewSettings, activeRunId } = get();
+      if (!reviewSettings || !activeRunId) return;
+      update(activeRunId, (r) => ({ ...r, status: 'running' }));
+      postToWorker({ type: 'allocation', settings: reviewSettings });
+    },
+    clearRuns: () => set((s) => ({ runs: s.runs.filter((r) => r.id === s.activeRunId && isBusy(s)) })),
+  };
+};
+
+export function activeRun(s: Store): RunState | null {
+  return s.runs.find((r) => r.id === s.activeRunId) ?? null;
+}
+
+export function isBusy(s: Store): boolean {
+  const run = activeRun(s);
+  return !!run && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation');
+}
+
+/** The allocation shown: re-computed instantly from the stored importance while ranks are reviewed. */
+export function shownAllocation(run: RunState | null, review: AllocationSettings | null): Allocation | null {
+  if (!run?.allocation) return null;
+  if (run.status !== 'awaiting-allocation' || !review) return run.allocation;
+  try {
+    return allocateRanks(run.allocation.layers, review);
+  } catch {
+    return run.allocation;
+  }
+}

@@ -1,0 +1,7 @@
+import type { GpuSlice } from './gpu';
+import type { SettingsSlice } from './settings';
+import type { ModelSlice } from './model';
+import type { DatasetSlice } from './dataset';
+import type { RunSlice } from './run';
+
+export type Store = GpuSlice & SettingsSlice & ModelSlice & DatasetSlice & RunSlice;

@@ -1,0 +1,103 @@
+// One run inside the worker: opens the model and the data, runs the job, and answers pause,
+// resume, stop and the allocation review.
+
+import type { Gpu } from '../gpu/gpu';
+import { GpuError } from '../gpu/errors';
+import { DataError } from '../data/errors';
+import { prepareDataset } from '../data/prepare';
+import { ModelFormatError } from '../model/errors';
+import { openModel } from '../model/load';
+import type { AllocationSettings } from '../gora/allocate';
+import { runFiles } from '../export/run-files';
+import { JobStopped, runJob } from '../train/job';
+import { describeModel, openModelFiles, readDataSource } from '../app/sources';
+import type { RunRequest, WorkerResponse } from './protocol';
+
+export class WorkerRun {
+  private paused: { promise: Promise<void>; resume: () => void } | null = null;
+  private stopped = false;
+  private review: ((settings: AllocationSettings) => void) | null = null;
+
+  constructor(
+    private readonly request: RunRequest,
+    private readonly post: (message: WorkerResponse) => void,
+  ) {}
+
+  pause(): void {
+    if (this.paused || this.stopped) return;
+    let resume = () => {};
+    const promise = new Promise<void>((r) => (resume = r));
+    this.paused = { promise, resume };
+    this.post({ type: 'paused', runId: this.request.runId, paused: true });
+  }
+
+  resume(): void {
+    this.paused?.resume();
+    this.paused = null;
+    this.post({ type: 'paused', runId: this.request.runId, paused: false });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.paused?.resume();
+    this.review?.({ rankRef: 0, rankMin: 0, rankMax: 0, features: 'id' });
+  }
+
+  continueWith(settings: AllocationSettings): void {
+    this.review?.(settings);
+    this.review = null;
+  }
+
+  async run(gpu: Gpu): Promise<void> {
+    const { runId, config } = this.request;
+    const emit = (event: Parameters<NonNullable<Parameters<typeof runJob>[0]['emit']>>[0]) => this.post({ type: 'event', runId, event });
+    try {
+      const files = await openModelFiles(this.request.model, (p) =>
+        emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes ?? 0, detail: `${p.fromCache ? 'cached' : 'downloading'} ${p.file}` }),
+      );
+      const model = await openModel(files);
+      if (!model.tokenizer) throw new ModelFormatError('tokenizer.json', 'is missing: the model folder needs its tokenizer');
+      const { text, fileName } = await readDataSource(this.request.data);
+      const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
+      const memory = setInterval(() => this.post({ type: 'memory', runId, bytes: gpu.allocatedBytes, peak: gpu.peakBytes }), 500);
+      try {
+        const result = await runJob({
+          gpu,
+          model,
+          data,
+          config,
+          emit,
+          control: { checkpoint: () => this.checkpoint() },
+          reviewAllocation: this.request.reviewAllocation ? () => this.awaitReview() : undefined,
+        });
+        const out = runFiles(result, model, data, describeModel(this.request.model));
+        this.post({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
+      } finally {
+        clearInterval(memory);
+      }
+    } catch (error) {
+      if (error instanceof JobStopped) this.post({ type: 'stopped', runId });
+      else this.post({ type: 'error', runId, kind: errorKind(error), message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (this.paused) await this.paused.promise;
+    if (this.stopped) throw new JobStopped();
+  }
+
+  private awaitReview(): Promise<AllocationSettings> {
+    this.post({ type: 'awaiting-allocation', runId: this.request.runId });
+    return new Promise((resolve) => (this.review = resolve)).then(async (settings) => {
+      await this.checkpoint();
+      return settings as AllocationSettings;
+    });
+  }
+}
+
+function errorKind(error: unknown): 'data' | 'model' | 'unexpected' | GpuError['kind'] {
+  if (error instanceof GpuError) return error.kind;
+  if (error instanceof DataError) return 'data';
+  if (error instanceof ModelFormatError) return 'model';
+  return 'unexpected';
+}
