@@ -14,14 +14,15 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft
 import { defaultConfig } from '../train/config';
 import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
 import { UsageError } from './errors';
-import { choiceFlag, numberFlag, requiredFlag } from './flags';
+import { choiceFlag, numberFlag } from './flags';
 import { DATA_FLAGS, loadData } from './finetune';
 import { modelDirectory } from './logits';
+import { modelOrDefault } from './defaults';
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
-  const model = await openModel(await modelDirectory(requiredFlag(values, 'model', 'eval')));
+  const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
   const settings = runDir ? await runSettings(runDir) : defaultConfig('gora');
   const seqLen = numberFlag(values, 'seq-len', settings.seqLen);

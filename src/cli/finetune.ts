@@ -17,6 +17,7 @@ import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
 import { choiceFlag, numberFlag, requiredFlag } from './flags';
 import { modelDirectory } from './logits';
+import { dataOrDefault, modelOrDefault } from './defaults';
 
 export const DATA_FLAGS = {
   data: { type: 'string' },
@@ -75,7 +76,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   if (values['save-scan'] && method !== 'gora') throw new UsageError(`--save-scan needs --method gora (${method} has no scan)`);
   if (values['save-init'] && method === 'full') throw new UsageError('--save-init needs an adapter method (gora or lora): full training has no initial adapter');
   const out = requiredFlag(values, 'out', 'finetune');
-  const modelDir = requiredFlag(values, 'model', 'finetune');
+  const modelDir = modelOrDefault(values);
 
   // Everything that can be wrong with the inputs is found here, before the GPU is touched.
   const modelFiles = await modelDirectory(modelDir);
@@ -98,7 +99,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
 
 /** Reads and prepares --data for this model and settings; data problems become usage errors (exit 2). */
 export async function loadData(values: Record<string, unknown>, model: OpenedModel, settings: Pick<PrepareOptions, 'seqLen' | 'batchSize' | 'seed' | 'valFraction'>) {
-  const file = requiredFlag(values, 'data', 'this command');
+  const file = dataOrDefault(values);
   if (!model.tokenizer) throw new UsageError('the model folder has no tokenizer.json, which the data needs');
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(error.code === 'ENOENT' ? `data file not found: ${file}` : `cannot read ${file}: ${error.message}`);

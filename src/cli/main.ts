@@ -11,11 +11,14 @@ import { DataError } from '../data/errors';
 
 const USAGE = `usage: npm run -s gora -- <command> [flags]
 
+Without --model and --data, finetune and eval use the built-in model (public/models/gora-tiny)
+and the sentiment sample (public/datasets/sentiment.jsonl).
+
 commands:
   info                                   the GPU adapter, its features and limits, as JSON
   logits --model DIR --text "..." --out FILE.safetensors
                                          run a model on a text; write input_ids and logits
-  finetune --model DIR --data FILE --method gora|lora|full --out DIR
+  finetune [--model DIR] [--data FILE] --method gora|lora|full --out DIR
            [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
             --gamma --scan-batches --features id|sqrt|log1p --seed --val-fraction
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
@@ -24,7 +27,7 @@ commands:
             --text-column --packing --save-init --save-scan]
                                          fine-tune an adapter; write it in PEFT's format,
                                          gora_report.json and data_manifest.json
-  eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|all]
+  eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all]
                                          one JSON line: loss, accuracy, examples`;
 
 async function main(argv: string[]): Promise<void> {
