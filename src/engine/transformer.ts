@@ -50,6 +50,12 @@ export class Transformer {
     const { B, T } = shape;
     if (T > spec.maxPositions) throw new RangeError(`sequence length ${T} is above the model's ${spec.maxPositions} positions`);
     this.N = B * T;
+    // The logits are the largest activation; past the binding limit no kernel could read them.
+    const logitBytes = this.N * spec.vocabSize * 4;
+    const limit = gpu.info.limits.maxStorageBufferBindingSize ?? Infinity;
+    if (logitBytes > limit) {
+      throw new RangeError(`batch ${B} × sequence ${T} × vocabulary ${spec.vocabSize} needs ${logitBytes} bytes of logits, above this GPU's ${limit}-byte binding limit: lower the batch size or the sequence length (use gradient accumulation for a larger effective batch)`);
+    }
     this.linears = blockLinears(spec);
     this.attention = { B, T, Hq: spec.heads, Hkv: spec.kvHeads, D: spec.headDim };
     this.buffers = new TransformerBuffers(gpu, spec, shape);

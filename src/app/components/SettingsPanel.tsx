@@ -1,6 +1,8 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
 import type { JobConfig } from '../../train/config';
+import { estimateMemory } from '../../engine/memory';
+import { formatBytes } from './format';
 
 const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean }> = [
   { key: 'steps', label: 'Steps' },
@@ -67,9 +69,23 @@ export function SettingsPanel() {
           <input type="checkbox" checked={reviewRanks} onChange={(e) => setReviewRanks(e.target.checked)} disabled={busy} /> Pause after the scan to tune ranks
         </label>
       )}
+      <MemoryEstimate />
       <button className="link" onClick={resetConfig} disabled={busy}>
         Reset to defaults
       </button>
     </section>
+  );
+}
+
+function MemoryEstimate() {
+  const spec = useStore((s) => s.modelInfo?.spec);
+  const config = useStore((s) => s.config);
+  if (!spec) return null;
+  const m = estimateMemory(spec, config.batchSize, config.seqLen, { method: config.method, rank: config.rank });
+  return (
+    <p className="muted small" data-testid="memory-estimate">
+      Estimated GPU memory: {formatBytes(m.peak)} (weights {formatBytes(m.weights)}, activations {formatBytes(m.activations)}
+      {m.scanGradients ? `, scan ${formatBytes(m.scanGradients)}` : ''}, training {formatBytes(m.training)})
+    </p>
   );
 }

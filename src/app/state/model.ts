@@ -5,11 +5,13 @@ import type { StateCreator } from 'zustand';
 import { openModel } from '../../model/load';
 import { clearHubCache } from '../../model/hub';
 import type { Tokenizer } from '../../model/tokenizer';
+import type { ModelSpec } from '../../model/spec';
 import { describeModel, EMBEDDED_MODEL, openModelFiles, type ModelSource } from '../sources';
 import type { Store } from './types';
 
 export interface ModelInfo {
   name: string;
+  spec: ModelSpec;
   architecture: string;
   layers: number;
   hiddenSize: number;
@@ -56,7 +58,7 @@ export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) =>
       set({
         modelStatus: 'ready',
         tokenizer: model.tokenizer,
-        modelInfo: { name: describeModel(source), architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length },
+        modelInfo: { name: describeModel(source), spec: model.spec, architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length },
       });
       await get().refreshPreview();
     } catch (error) {
