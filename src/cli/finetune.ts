@@ -1,8 +1,9 @@
 // `gora finetune --model DIR --data FILE --method gora|lora|full --out DIR [hyper-parameters]`: the
 // whole job headless, writing the run directory (with --method full, the trained model folder in place
-// of the adapter). Bad data or flags fail before any GPU work.
+// of the adapter). Bad data or flags fail before any GPU work. While it trains, the run directory
+// holds a checkpoint; `finetune --resume DIR` continues it, and a finished run removes it.
 
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareDataset, type PrepareOptions } from '../data/prepare';
@@ -12,7 +13,9 @@ import { openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
 import { runFiles } from '../export/run-files';
 import { checkConfig, defaultConfig, type JobConfig } from '../train/config';
-import { runJob } from '../train/job';
+import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, RESUMABLE_SETTINGS, type Checkpoint } from '../train/checkpoint';
+import { GpuError } from '../gpu/errors';
+import { JobStopped, NumericalFault, runJob, type JobResult } from '../train/job';
 import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
 import { choiceFlag, numberFlag, requiredFlag } from './flags';
@@ -55,46 +58,186 @@ const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
   ['eval-batches', 'evalBatches'],
   ['generate', 'generateSamples'],
   ['max-new-tokens', 'maxNewTokens'],
+  ['checkpoint-every', 'checkpointEvery'],
 ];
+
+/** Where the data comes from besides the settings in JobConfig: kept in each checkpoint for --resume. */
+const DATA_SOURCE_FLAGS = ['format', 'prompt-column', 'completion-column', 'text-column', 'packing'] as const;
+
+/** The CLI's record of a run's inputs, stored in its checkpoints (JobInputs.origin). */
+interface CliOrigin {
+  model: string;
+  data: string;
+  dataFlags: Record<string, unknown>;
+}
 
 export async function finetuneCommand(argv: string[]): Promise<void> {
   const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' } },
+    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' } },
     strict: true,
   });
-  const method = choiceFlag(values, 'method', ['gora', 'lora', 'full'] as const, 'gora');
-  const config = defaultConfig(method);
-  for (const [flag, key] of NUMBER_FLAGS) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
-  config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
+  const resumeDir = values.resume === undefined ? null : requiredFlag(values, 'resume', 'finetune');
+  const checkpoint = resumeDir ? await readCheckpointDir(resumeDir) : null;
+  const config = checkpoint ? resumedConfig(values, checkpoint) : newConfig(values);
+  const { method } = config;
   try {
     checkConfig(config);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (values['save-scan'] && checkpoint) throw new UsageError('--save-scan cannot be used with --resume: the scan is not repeated, and its gradients are not in the checkpoint');
   if (values['save-scan'] && method !== 'gora') throw new UsageError(`--save-scan needs --method gora (${method} has no scan)`);
   if (values['save-init'] && method === 'full') throw new UsageError('--save-init needs an adapter method (gora or lora): full training has no initial adapter');
-  const out = requiredFlag(values, 'out', 'finetune');
-  const modelDir = modelOrDefault(values);
+  const out = resumeDir && values.out === undefined ? resumeDir : requiredFlag(values, 'out', 'finetune');
+  const origin = checkpoint ? cliOrigin(checkpoint) : null;
+  const modelDir = typeof values.model === 'string' && values.model !== '' ? values.model : (origin?.model ?? modelOrDefault(values));
+  const dataValues = origin ? { ...origin.dataFlags, ...values, data: values.data ?? origin.data } : values;
 
   // Everything that can be wrong with the inputs is found here, before the GPU is touched.
   const modelFiles = await modelDirectory(modelDir);
   const model = await openModel(modelFiles);
-  const data = await loadData(values, model, config);
+  const data = await loadData(dataValues, model, config);
   log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation rows of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
+  const problem = checkpoint && resumeProblem(checkpoint, config, data);
+  if (problem) throw new UsageError(`--resume ${resumeDir}: ${problem}`);
   const outInfo = await stat(out).catch(() => null);
   if (outInfo && !outInfo.isDirectory()) throw new UsageError(`--out must be a folder, and ${out} is a file`);
+  if (!checkpoint && outInfo && (await stat(join(out, CHECKPOINT_STATE)).catch(() => null))) {
+    throw new UsageError(`${out} holds the checkpoint of an unfinished run: continue it with --resume ${out}, or choose another --out`);
+  }
+  await mkdir(out, { recursive: true });
+
+  // Written beside the final files; the tensors first and then the state naming them, each through a
+  // rename, so an interrupted save leaves the previous checkpoint or a pair readCheckpoint refuses.
+  let savedIn: string | null = null;
+  const saveCheckpoint = async (files: Map<string, Uint8Array>): Promise<string> => {
+    for (const name of [CHECKPOINT_TENSORS, CHECKPOINT_STATE]) {
+      await writeFile(join(out, `${name}.partial`), files.get(name)!);
+      await rename(join(out, `${name}.partial`), join(out, name));
+    }
+    savedIn = out;
+    return out;
+  };
+  // Ctrl-C stops after the current step with a checkpoint; a second one quits at once.
+  let stopRequested = false;
+  let lastStep = checkpoint?.step ?? 0;
+  const onInterrupt = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log('stopping after this step to save a checkpoint (Ctrl-C again to quit now)');
+  };
+  const emit = (event: JobEvent) => {
+    if (event.type === 'step') lastStep = event.step;
+    printEvent(event);
+  };
+  const dataFlags = Object.fromEntries(DATA_SOURCE_FLAGS.filter((f) => dataValues[f] !== undefined).map((f) => [f, dataValues[f]]));
+  const runOrigin: CliOrigin = { model: resolve(modelDir), data: resolve(dataOrDefault(dataValues)), dataFlags };
 
   const gpu = await acquireNodeGpu();
-  const result = await runJob({ gpu, model, data, config, emit: printEvent, keepScanGradients: Boolean(values['save-scan']) });
-  gpu.destroy();
+  process.on('SIGINT', onInterrupt);
+  let result: JobResult;
+  try {
+    result = await runJob({
+      gpu,
+      model,
+      data,
+      config,
+      emit,
+      keepScanGradients: Boolean(values['save-scan']),
+      saveCheckpoint,
+      resume: checkpoint ?? undefined,
+      origin: { ...runOrigin },
+      control: {
+        checkpoint: async () => {
+          if (stopRequested) throw new JobStopped();
+        },
+        interrupted: () => stopRequested,
+      },
+    });
+  } catch (error) {
+    throw withResumeHint(error, savedIn ?? resumeDir, lastStep, config.steps);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    gpu.destroy();
+  }
 
-  await mkdir(out, { recursive: true });
   const companionFiles = method === 'full' ? await readCompanionFiles(modelFiles) : undefined;
   const files = runFiles(result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   log(`wrote ${[...files.keys()].join(', ')} to ${out}`);
+  // The run is complete: its checkpoint has nothing left to continue.
+  for (const name of [CHECKPOINT_TENSORS, CHECKPOINT_STATE]) await rm(join(out, name), { force: true });
+}
+
+function newConfig(values: Record<string, unknown>): JobConfig {
+  const config = defaultConfig(choiceFlag(values, 'method', ['gora', 'lora', 'full'] as const, 'gora'));
+  for (const [flag, key] of NUMBER_FLAGS) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
+  return config;
+}
+
+/**
+ * The checkpoint's settings, with the few that do not change the training (evaluation, generation,
+ * checkpoint interval) taken from the flags; any other flag must repeat the checkpoint's value.
+ */
+function resumedConfig(values: Record<string, unknown>, checkpoint: Checkpoint): JobConfig {
+  const saved = checkpoint.config;
+  const config = { ...saved };
+  const refuse = (flag: string, given: unknown, was: unknown) =>
+    new UsageError(`--${flag} ${String(given)} would change the training that --resume continues (the run used ${String(was)}): leave it out, or start a new run in another --out`);
+  for (const [flag, key] of NUMBER_FLAGS) {
+    if (values[flag] === undefined) continue;
+    const value = numberFlag(values, flag, saved[key] as number);
+    if (RESUMABLE_SETTINGS.includes(key)) (config as unknown as Record<string, unknown>)[key] = value;
+    else if (value !== saved[key]) throw refuse(flag, value, saved[key]);
+  }
+  for (const flag of ['method', 'features'] as const) if (values[flag] !== undefined && values[flag] !== saved[flag]) throw refuse(flag, values[flag], saved[flag]);
+  const origin = cliOrigin(checkpoint);
+  for (const flag of DATA_SOURCE_FLAGS) {
+    const given = values[flag];
+    const was = origin?.dataFlags[flag];
+    if (given !== undefined && given !== (was ?? (flag === 'packing' ? false : undefined))) throw refuse(flag, given, was ?? 'the default');
+  }
+  return config;
+}
+
+async function readCheckpointDir(dir: string): Promise<Checkpoint> {
+  const files = new Map<string, Uint8Array>();
+  for (const name of [CHECKPOINT_STATE, CHECKPOINT_TENSORS]) {
+    const bytes = await readFile(join(dir, name)).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(error.code === 'ENOENT' ? `--resume ${dir}: there is no ${name} there (is it the --out folder of an unfinished run?)` : `cannot read ${join(dir, name)}: ${error.message}`);
+    });
+    files.set(name, bytes);
+  }
+  return readCheckpoint(files);
+}
+
+function cliOrigin(checkpoint: Checkpoint): CliOrigin | null {
+  const o = checkpoint.origin;
+  if (!o || typeof o.model !== 'string' || typeof o.data !== 'string') return null;
+  return { model: o.model, data: o.data, dataFlags: typeof o.dataFlags === 'object' && o.dataFlags ? (o.dataFlags as Record<string, unknown>) : {} };
+}
+
+/** The job's error with how to continue: where the checkpoint is and the command that resumes it. */
+function withResumeHint(error: unknown, dir: string | null, lastStep: number, steps: number): unknown {
+  const resume = dir ? `finetune --resume ${dir}` : null;
+  if (error instanceof JobStopped) {
+    return new JobStopped(resume ? `stopped after step ${lastStep} of ${steps}; the checkpoint is in ${dir}: continue with ${resume}` : 'stopped before training started; nothing was saved');
+  }
+  if (error instanceof GpuError && (error.kind === 'device-lost' || error.kind === 'out-of-memory') && resume) {
+    const hinted = new GpuError(error.kind, `${error.message} Continue with: ${resume}`);
+    hinted.stack = error.stack;
+    return hinted;
+  }
+  if (error instanceof NumericalFault && dir) {
+    // A new run into the same folder is refused while it holds the checkpoint (see finetuneCommand).
+    const hinted = new NumericalFault(error.step, error.what, `${error.message} Give the new run another --out: ${dir} keeps the checkpoint.`, error.lastCheckpoint);
+    hinted.stack = error.stack;
+    return hinted;
+  }
+  return error;
 }
 
 /** Reads and prepares --data for this model and settings; data problems become usage errors (exit 2). */
@@ -141,6 +284,9 @@ function printEvent(event: JobEvent): void {
       return;
     case 'evaluation':
       log(`evaluate: step ${event.evaluation.step}, validation loss ${event.evaluation.loss.toFixed(4)}${event.evaluation.accuracy === null ? '' : `, accuracy ${(100 * event.evaluation.accuracy).toFixed(1)}%`}`);
+      return;
+    case 'log':
+      log(event.message);
       return;
     case 'generations':
       for (const s of event.samples) log(`generate: ${JSON.stringify(s.prompt)} → base ${JSON.stringify(s.base)} | adapted ${JSON.stringify(s.adapted)}`);

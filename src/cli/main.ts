@@ -8,6 +8,7 @@ import { logitsCommand } from './logits';
 import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
 import { DataError } from '../data/errors';
+import { JobStopped, NumericalFault } from '../train/job';
 
 const USAGE = `usage: npm run -s gora -- <command> [flags]
 
@@ -24,9 +25,19 @@ commands:
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
             --eval-every --eval-batches --generate --max-new-tokens
             --format jsonl|csv|tsv|text --prompt-column --completion-column
-            --text-column --packing --save-init --save-scan]
+            --text-column --packing --save-init --save-scan --checkpoint-every N]
                                          fine-tune an adapter; write it in PEFT's format,
-                                         gora_report.json and data_manifest.json
+                                         gora_report.json and data_manifest.json. Every N steps
+                                         (default 25; 0: only on Ctrl-C) and at the end of training,
+                                         --out holds checkpoint.safetensors + checkpoint.json
+                                         until the run finishes;
+                                         Ctrl-C stops after the current step with a checkpoint
+  finetune --resume DIR [--out DIR] [--model DIR] [--data FILE]
+           [--eval-every --eval-batches --generate --max-new-tokens --checkpoint-every]
+                                         continue the unfinished run whose --out was DIR from its
+                                         checkpoint (no new scan), with its settings: flags that
+                                         change the training are refused; the model and data are
+                                         found where the run had them unless given
   eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all]
                                          one JSON line: loss, accuracy, examples`;
 
@@ -56,8 +67,13 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Bad input and a missing GPU end with one clear line and exit code 2; anything else is a bug (1). */
+/**
+ * Bad input and a missing GPU end with one clear line and exit code 2; a stop asked for with Ctrl-C
+ * with 130 (the shell's code for SIGINT); a lost device, GPU memory running out and a NaN loss with
+ * one line and 1; anything else is a bug (1, with its stack).
+ */
 function exitCode(error: unknown): number {
+  if (error instanceof JobStopped) return 130;
   if (error instanceof UsageError || error instanceof ModelFormatError || error instanceof DataError) return 2;
   if (error instanceof GpuError && error.kind === 'unavailable') return 2;
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
@@ -69,7 +85,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const code = exitCode(error);
     // Known failures are one line; anything else keeps its stack for a bug report.
-    const known = code === 2 || error instanceof GpuError || error instanceof RangeError;
+    const known = code === 2 || code === 130 || error instanceof GpuError || error instanceof NumericalFault || error instanceof RangeError;
     console.error(known ? `gora: ${(error as Error).message}` : error);
     process.exit(code);
   },

@@ -135,6 +135,14 @@ export class AdapterOptimizer {
     return (await this.gpu.readF32(this.scale, 1, 2))[0];
   }
 
+  /**
+   * Records copying the skipped-step count (one float) into `destination` at `byteOffset`, so a
+   * caller can read it back together with its own values in one readback, every step.
+   */
+  copySkippedSteps(enc: Encoder, destination: GPUBuffer, byteOffset: number): void {
+    enc.copy(this.scale, destination, 4, 2 * 4, byteOffset);
+  }
+
   /** Reads m and v of every tensor, by name (for checkpoints). */
   async state(): Promise<Record<string, MomentState>> {
     const out: Record<string, MomentState> = {};

@@ -43,6 +43,11 @@ export interface JobConfig {
   /** Validation prompts to generate from, before and after training. */
   generateSamples: number;
   maxNewTokens: number;
+  /**
+   * Save a checkpoint (checkpoint.ts) every this many steps, at the end of training and whenever the
+   * run is paused or stopped; 0: only when paused or stopped.
+   */
+  checkpointEvery: number;
 }
 
 export function defaultConfig(method: Method): JobConfig {
@@ -72,6 +77,7 @@ export function defaultConfig(method: Method): JobConfig {
     evalBatches: 0,
     generateSamples: 3,
     maxNewTokens: 16,
+    checkpointEvery: 25,
   };
 }
 
@@ -93,6 +99,7 @@ export function checkConfig(c: JobConfig): void {
     ['--eval-batches', c.evalBatches],
     ['--generate', c.generateSamples],
     ['--max-new-tokens', c.maxNewTokens],
+    ['--checkpoint-every', c.checkpointEvery],
     ['--seed', c.seed],
   ];
   for (const [flag, value] of nonNegativeInt) if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${flag} must be a whole number ≥ 0, got ${value}`);

@@ -1,6 +1,8 @@
 // The job: one function from a config to a trained adapter (or, with method 'full', a fully trained
-// model), emitting typed events as it goes. The
-// CLI, the Web Worker and the tests all run it; nothing here knows who is listening.
+// model), emitting typed events as it goes. The CLI, the Web Worker and the tests all run it; nothing
+// here knows who is listening. It saves checkpoints through a sink it is given, continues from one
+// (no scan, no initialisation: the same steps as a run that never stopped), and stops with a message
+// naming the step and the last checkpoint when the GPU fails or the numbers stop being finite.
 
 import type { Gpu } from '../gpu/gpu';
 import type { Batch } from '../data/batch';
@@ -19,6 +21,10 @@ import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { loraInit, scanAndAllocate, type InitialAdapter } from './adapters';
 import { fullParameterGroups, readModelWeights } from './full';
+import { checkpointFiles, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
+import { explainFailure, JobStopped, numericalFault, type RunPosition } from './faults';
+
+export { JobStopped, NumericalFault } from './faults';
 
 export interface JobInputs {
   gpu: Gpu;
@@ -32,18 +38,23 @@ export interface JobInputs {
   control?: JobControl;
   /** GoRA: show the allocation and wait for the settings to train with (re-allocated, no new scan). */
   reviewAllocation?: (allocation: Allocation) => Promise<AllocationSettings>;
+  /**
+   * Receives each checkpoint's files (checkpoint.ts) — every config.checkpointEvery steps and at the
+   * end of training (unless that is 0), and when the run is paused or stopped — and may return where
+   * they went (a folder, an OPFS path), which error messages quote. Without it no checkpoint is made.
+   */
+  saveCheckpoint?: (files: Map<string, Uint8Array>) => Promise<string | void>;
+  /** Continue this checkpoint's run (readCheckpoint) instead of starting one; config must match its training settings. */
+  resume?: Checkpoint;
+  /** Stored verbatim in every checkpoint: how the client finds the model and data again. */
+  origin?: Record<string, unknown>;
 }
 
 export interface JobControl {
+  /** Called between steps: waits while the user pauses, throws JobStopped when they stop. */
   checkpoint(): Promise<void>;
-}
-
-/** Thrown through the job when the user stops it; nothing is exported. */
-export class JobStopped extends Error {
-  constructor() {
-    super('the run was stopped');
-    this.name = 'JobStopped';
-  }
+  /** True when a pause or stop has been asked for (checkpoint() is about to wait or throw): the job saves first. */
+  interrupted?(): boolean;
 }
 
 export interface StepRecord {
@@ -77,9 +88,18 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   const { gpu, model: opened, data } = inputs;
   let config = inputs.config;
   checkConfig(config);
+  const resume = inputs.resume ?? null;
+  if (resume) {
+    if (inputs.keepScanGradients) throw new RangeError('a resumed run has no scan gradients to keep: the scan is not repeated');
+    const problem = resumeProblem(resume, config, data);
+    if (problem) throw new RangeError(problem);
+  }
   const emit = inputs.emit ?? (() => {});
+  // Where the run is, for the message of whatever ends it early.
+  const position: RunPosition = { step: null, of: config.steps, phase: 'load', saved: resume ? { step: resume.step, where: null } : null, saving: Boolean(inputs.saveCheckpoint) };
   const seconds: Partial<Record<Phase, number>> = {};
   const timed = async <T>(phase: Phase, work: () => Promise<T>): Promise<T> => {
+    position.phase = phase;
     emit({ type: 'phase', phase, status: 'start' });
     const start = performance.now();
     const result = await work();
@@ -91,20 +111,27 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   const { batchSize: B, seqLen: T } = data;
   const weights = await timed('load', () =>
     uploadWeights(gpu, opened, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
-  );
+  ).catch((error: unknown) => {
+    throw explainFailure(error, position);
+  });
   const model = new Transformer(gpu, spec, weights, { B, T });
   try {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
+    // Before a resumed full run overwrites the weights, so "base" is the base model either way.
     const baseGenerations = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
 
-    // Scan, allocate, initialise (GoRA) or the uniform LoRA start.
+    // Scan, allocate, initialise (GoRA) or the uniform LoRA start; a resumed run has all of it saved.
     const scanBatches = Array.from({ length: config.scanBatches }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     let scan: ScanResult | null = null;
     let allocation: Allocation | null = null;
     let scanGradients: Map<string, Float32Array> | null = null;
     let initial: Map<string, InitialAdapter>;
-    if (config.method === 'gora') {
+    if (resume) {
+      ({ scan, allocation, initial } = resume);
+      if (allocation) emit({ type: 'allocation', allocation });
+      emit({ type: 'log', message: `resume: continuing from step ${resume.step} of ${config.steps}` });
+    } else if (config.method === 'gora') {
       const init = await timed('scan', () =>
         scanAndAllocate(model, targets, scanBatches, config, {
           keepGradients: inputs.keepScanGradients ?? false,
@@ -121,6 +148,11 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
 
     await inputs.control?.checkpoint();
     const initCheck = await timed('initialise', async () => {
+      if (resume) {
+        restore(model, resume);
+        if (resume.initCheck) emit({ type: 'init', ...resume.initCheck });
+        return resume.initCheck;
+      }
       for (const [name, a] of initial) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
       if (!scan) return null;
       const initLoss = await meanLoss(model, scanBatches);
@@ -137,8 +169,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       return evaluation;
     };
 
-    const evaluations: Evaluation[] = [];
-    const trainBatches: Batch[] = [];
+    const startStep = resume?.step ?? 0;
+    const evaluations: Evaluation[] = resume ? [...resume.evaluations] : [];
+    // The batches before a resumed step, recomputed (they are a pure function of seed and step) for the manifest.
+    const trainBatches: Batch[] = Array.from({ length: startStep * config.gradAccum }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     const steps = await timed('train', async () => {
       const groups: ParameterGroup[] =
         config.method === 'full'
@@ -148,11 +182,49 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
               { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: config.loraPlusRatio },
             ]);
       const optimizer = new AdapterOptimizer(gpu, groups, { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
-      const records: StepRecord[] = [];
+      // [N + 1]: the last micro-batch's per-row losses and the optimizer's skipped-step count, read
+      // back together so that checking the gradients costs no extra readback.
+      const probe = gpu.createBuffer('train step losses and skipped steps', (model.N + 1) * 4);
+      const records: StepRecord[] = resume ? [...resume.steps] : [];
+      const identity = dataIdentity(data);
+      const save = async (done: number): Promise<void> => {
+        if (!inputs.saveCheckpoint || position.saved?.step === done) return;
+        const files = checkpointFiles({
+          step: done,
+          config,
+          adapters: await readAdapters(model),
+          initial,
+          weights: config.method === 'full' ? await readModelWeights(model) : null,
+          moments: await optimizer.state(),
+          scan,
+          allocation,
+          initCheck,
+          steps: [...records],
+          evaluations: [...evaluations],
+          data: identity,
+          origin: inputs.origin ?? null,
+        });
+        const where = (await inputs.saveCheckpoint(files)) || null;
+        position.saved = { step: done, where };
+        emit({ type: 'log', message: `checkpoint: step ${done} saved${where ? ` in ${where}` : ''}` });
+      };
+      // A pause or stop saves first: a paused tab may lose its device, a stopped run may be continued.
+      const control = async (done: number): Promise<void> => {
+        if (!inputs.control) return;
+        if (inputs.control.interrupted?.()) await save(done);
+        try {
+          await inputs.control.checkpoint();
+        } catch (error) {
+          if (error instanceof JobStopped) await save(done);
+          throw error;
+        }
+      };
       const start = performance.now();
       try {
-        for (let step = 0; step < config.steps; step++) {
-          await inputs.control?.checkpoint();
+        if (resume) optimizer.loadState(resume.moments);
+        for (let step = startStep; step < config.steps; step++) {
+          await control(step);
+          position.step = step + 1;
           // The step's loss is the mean over every counted token of its micro-batches, so each
           // micro-batch's gradient is scaled by 1 / (the step's total count).
           const micro = Array.from({ length: config.gradAccum }, (_, k) => data.batchAt(data.schedule.positionAt(step * config.gradAccum + k)));
@@ -160,24 +232,38 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           const count = micro.reduce((sum, b) => sum + b.count, 0);
           const lr = learningRate(step, { baseLr: config.lr, totalSteps: config.steps, warmupFraction: config.warmupFraction, minRatio: config.minLrRatio });
           let lossSum = 0;
+          let skipped = 0;
           for (const [k, batch] of micro.entries()) {
+            const last = k === micro.length - 1;
             model.setBatch(batch.tokens, batch.targets);
-            await gpu.run(`train step ${step}.${k}`, (enc) => {
+            await gpu.run(`train step ${step + 1}.${k + 1}`, (enc) => {
               if (k === 0) optimizer.zeroGrad(enc);
               model.forward(enc, 1 / count);
               model.backward(enc);
-              if (k === micro.length - 1) optimizer.step(enc, step + 1, lr);
+              if (!last) return;
+              optimizer.step(enc, step + 1, lr);
+              enc.copy(model.losses, probe, model.N * 4);
+              optimizer.copySkippedSteps(enc, probe, model.N * 4);
             });
-            lossSum += (await gpu.readF32(model.losses)).reduce((a, b) => a + b, 0);
+            const values = await gpu.readF32(last ? probe : model.losses);
+            for (let i = 0; i < model.N; i++) lossSum += values[i];
+            if (last) skipped = values[model.N];
           }
           const loss = lossSum / count;
-          if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}: lower --lr and try again`);
+          // The optimizer skipped this step (weights and moments unchanged), but training on would
+          // only hide the fault; nothing from this step is saved.
+          if (!Number.isFinite(loss)) throw numericalFault('loss', loss, { ...position, step: step + 1 }, lr);
+          if (skipped > 0) throw numericalFault('gradient', loss, { ...position, step: step + 1 }, lr);
           records.push({ step, loss, lr });
           const elapsed = (performance.now() - start) / 1000;
-          emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: ((step + 1) * config.gradAccum * B * T) / elapsed, elapsed, remaining: (elapsed / (step + 1)) * (config.steps - step - 1) });
+          const done = step + 1 - startStep;
+          emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: (done * config.gradAccum * B * T) / elapsed, elapsed, remaining: (elapsed / done) * (config.steps - step - 1) });
           if (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0 && step + 1 < config.steps && data.valBatchCount > 0) evaluations.push(await evaluate(step + 1));
+          if (config.checkpointEvery > 0 && ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps)) await save(step + 1);
         }
+        position.step = null;
       } finally {
+        probe.destroy();
         optimizer.destroy();
       }
       return records;
@@ -193,16 +279,37 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     });
     if (final.examples > 0 || data.valBatchCount > 0) evaluations.push(final);
 
-    const trained = new Map<string, InitialAdapter>();
-    for (const [name, a] of model.adapters) {
-      trained.set(name, { rank: a.rank, scale: a.scale, A: await gpu.readF32(a.A), B: await gpu.readF32(a.B) });
-    }
+    const trained = await readAdapters(model);
     const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
     return { config, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, steps, evaluations, final, generations, seconds, batches: { scan: config.method === 'gora' ? scanBatches : [], train: trainBatches, val: valBatches } };
+  } catch (error) {
+    throw explainFailure(error, position);
   } finally {
     model.destroy();
     for (const buffer of weights.values()) buffer.destroy();
+  }
+}
+
+/** Every adapter as it now stands, by target name. */
+async function readAdapters(model: Transformer): Promise<Map<string, InitialAdapter>> {
+  const out = new Map<string, InitialAdapter>();
+  for (const [name, a] of model.adapters) out.set(name, { rank: a.rank, scale: a.scale, A: await model.gpu.readF32(a.A), B: await model.gpu.readF32(a.B) });
+  return out;
+}
+
+/** Puts a checkpoint's trained state on the model: its adapters, or (full training) every weight. */
+function restore(model: Transformer, checkpoint: Checkpoint): void {
+  if (checkpoint.config.method !== 'full') {
+    if (checkpoint.adapters.size === 0) throw new RangeError('the checkpoint holds no adapters');
+    for (const [name, a] of checkpoint.adapters) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
+    return;
+  }
+  const saved = checkpoint.weights ?? new Map<string, Float32Array>();
+  for (const [name, buffer] of model.weights) {
+    const w = saved.get(name);
+    if (!w || w.byteLength !== buffer.size) throw new RangeError(`the checkpoint's weight "${name}" ${w ? `has ${w.length} values, the model ${buffer.size / 4}` : 'is missing'}`);
+    model.gpu.write(buffer, w);
   }
 }
 

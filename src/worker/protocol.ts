@@ -40,4 +40,5 @@ export type WorkerResponse =
   | { type: 'paused'; runId: string; paused: boolean }
   | { type: 'done'; runId: string; summary: RunSummary }
   | { type: 'stopped'; runId: string }
-  | { type: 'error'; runId?: string; kind: GpuErrorKind | 'data' | 'model' | 'unexpected'; message: string };
+  /** 'numerical': a NaN or infinite loss or gradient stopped the run (the message names the step). */
+  | { type: 'error'; runId?: string; kind: GpuErrorKind | 'data' | 'model' | 'numerical' | 'unexpected'; message: string };

@@ -9,7 +9,7 @@ import { ModelFormatError } from '../model/errors';
 import { openModel } from '../model/load';
 import type { AllocationSettings } from '../gora/allocate';
 import { runFiles } from '../export/run-files';
-import { JobStopped, runJob } from '../train/job';
+import { JobStopped, NumericalFault, runJob } from '../train/job';
 import { describeModel, openModelFiles, readDataSource } from '../app/sources';
 import type { RunRequest, WorkerResponse } from './protocol';
 
@@ -67,7 +67,7 @@ export class WorkerRun {
           data,
           config,
           emit,
-          control: { checkpoint: () => this.checkpoint() },
+          control: { checkpoint: () => this.checkpoint(), interrupted: () => this.paused !== null || this.stopped },
           reviewAllocation: this.request.reviewAllocation ? () => this.awaitReview() : undefined,
         });
         const out = runFiles(result, model, data, describeModel(this.request.model));
@@ -95,8 +95,10 @@ export class WorkerRun {
   }
 }
 
-function errorKind(error: unknown): 'data' | 'model' | 'unexpected' | GpuError['kind'] {
+/** The job's GPU errors keep their kind ('device-lost', 'out-of-memory', …); their message names the step and the last checkpoint. */
+function errorKind(error: unknown): 'data' | 'model' | 'numerical' | 'unexpected' | GpuError['kind'] {
   if (error instanceof GpuError) return error.kind;
+  if (error instanceof NumericalFault) return 'numerical';
   if (error instanceof DataError) return 'data';
   if (error instanceof ModelFormatError) return 'model';
   return 'unexpected';
