@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useStore } from './state/store';
-import { activeRun } from './state/run';
+import { activeRun, isBusy } from './state/run';
 import { EMBEDDED_MODEL } from './sources';
 import { GpuPanel } from './components/GpuPanel';
 import { SelfTestPanel } from './components/SelfTestPanel';
@@ -16,6 +16,7 @@ export function App() {
   const detectGpu = useStore((s) => s.detectGpu);
   const loadModel = useStore((s) => s.loadModel);
   const selectDataset = useStore((s) => s.selectDataset);
+  const loadSavedRuns = useStore((s) => s.loadSavedRuns);
   const run = useStore(activeRun);
 
   useEffect(() => {
@@ -23,7 +24,8 @@ export function App() {
     // The built-in model and the chosen sample are ready as soon as the page opens.
     void selectDataset({ kind: 'sample', name: useStore.getState().sampleDataset });
     void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL });
-  }, [detectGpu, loadModel, selectDataset]);
+    void loadSavedRuns();
+  }, [detectGpu, loadModel, selectDataset, loadSavedRuns]);
 
   return (
     <div className="app">
@@ -35,6 +37,7 @@ export function App() {
         <GpuBadge />
       </header>
       <GpuBanner />
+      <ResumeBanner />
       <main className="layout">
         <aside className="setup">
           <ModelPanel />
@@ -116,5 +119,29 @@ function Intro() {
         </li>
       </ol>
     </section>
+  );
+}
+
+function ResumeBanner() {
+  const saved = useStore((s) => s.savedRuns);
+  const busy = useStore(isBusy);
+  const gpuReady = useStore((s) => s.gpuStatus === 'ready');
+  const resume = useStore((s) => s.resumeSavedRun);
+  const discard = useStore((s) => s.discardSavedRun);
+  if (saved.length === 0) return null;
+  return (
+    <div className="banner warn" data-testid="resume-banner">
+      {saved.map((r) => (
+        <div key={r.runId} className="row wrap">
+          <span>
+            An unfinished {r.request.config.method === 'gora' ? 'GoRA' : 'LoRA'} run stopped at step {r.step} of {r.steps}; its checkpoint is kept in this browser.
+          </span>
+          <button className="primary" onClick={() => resume(r.runId)} disabled={busy || !gpuReady} data-testid="resume-run">
+            Resume
+          </button>
+          <button onClick={() => void discard(r.runId)}>Discard</button>
+        </div>
+      ))}
+    </div>
   );
 }

@@ -4,10 +4,12 @@
 import { memoryFiles, browserFiles, type ModelFiles } from '../model/bytes';
 import { openHubModel, type HubProgress } from '../model/hub';
 import { ModelFormatError } from '../model/errors';
+import { savedRunData } from './saved-runs';
 
 export type ModelSource = { kind: 'embedded'; name: string } | { kind: 'folder'; name: string; files: File[] } | { kind: 'hub'; hub: string; id: string };
 
-export type DataSource = { kind: 'sample'; name: string } | { kind: 'file'; file: File };
+/** `saved`: an uploaded file's text kept with an unfinished run (src/app/saved-runs.ts). */
+export type DataSource = { kind: 'sample'; name: string } | { kind: 'file'; file: File } | { kind: 'saved'; fileName: string };
 
 export const EMBEDDED_MODEL = 'gora-tiny';
 export const SAMPLE_DATASETS = [
@@ -41,8 +43,13 @@ export async function openModelFiles(source: ModelSource, onProgress?: (p: HubPr
   return memoryFiles(files);
 }
 
-export async function readDataSource(source: DataSource): Promise<{ text: string; fileName: string }> {
+export async function readDataSource(source: DataSource, runId?: string): Promise<{ text: string; fileName: string }> {
   if (source.kind === 'file') return { text: await source.file.text(), fileName: source.file.name };
+  if (source.kind === 'saved') {
+    const text = runId ? await savedRunData(runId) : null;
+    if (text === null) throw new Error('the data of this run is no longer stored in the browser');
+    return { text, fileName: source.fileName };
+  }
   const response = await fetch(publicUrl(`datasets/${source.name}.jsonl`));
   if (!response.ok) throw new Error(`the sample dataset ${source.name} could not be loaded (${response.status})`);
   return { text: await response.text(), fileName: `${source.name}.jsonl` };

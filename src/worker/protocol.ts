@@ -17,6 +17,8 @@ export interface RunRequest {
   config: JobConfig;
   /** Stop after the allocation and wait for `allocation` (GoRA), so ranks can be tuned first. */
   reviewAllocation: boolean;
+  /** Continue from the checkpoint kept in the browser under this runId. */
+  resume?: boolean;
 }
 
 export type WorkerRequest =

@@ -11,6 +11,8 @@ import type { AllocationSettings } from '../gora/allocate';
 import { runFiles } from '../export/run-files';
 import { JobStopped, NumericalFault, runJob } from '../train/job';
 import { describeModel, openModelFiles, readDataSource } from '../app/sources';
+import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../app/saved-runs';
+import { readCheckpoint } from '../train/checkpoint';
 import type { RunRequest, WorkerResponse } from './protocol';
 
 export class WorkerRun {
@@ -57,8 +59,14 @@ export class WorkerRun {
       );
       const model = await openModel(files);
       if (!model.tokenizer) throw new ModelFormatError('tokenizer.json', 'is missing: the model folder needs its tokenizer');
-      const { text, fileName } = await readDataSource(this.request.data);
+      const { text, fileName } = await readDataSource(this.request.data, runId);
       const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
+      const kept = this.request.resume || (await rememberRun(this.request, text, fileName).catch(() => false));
+      const saved = this.request.resume ? await savedCheckpoint(runId) : null;
+      if (this.request.resume && !saved) throw new Error('the checkpoint of this run is no longer stored in the browser');
+      const resume = saved ? await readCheckpoint(saved) : undefined;
+      // Steps before the checkpoint, replayed so the loss curve is whole.
+      for (const s of resume?.steps ?? []) emit({ type: 'step', step: s.step + 1, of: config.steps, loss: s.loss, lr: s.lr, tokensPerSecond: 0, elapsed: 0, remaining: 0 });
       const memory = setInterval(() => this.post({ type: 'memory', runId, bytes: gpu.allocatedBytes, peak: gpu.peakBytes }), 500);
       try {
         const result = await runJob({
@@ -68,10 +76,13 @@ export class WorkerRun {
           config,
           emit,
           control: { checkpoint: () => this.checkpoint(), interrupted: () => this.paused !== null || this.stopped },
-          reviewAllocation: this.request.reviewAllocation ? () => this.awaitReview() : undefined,
+          reviewAllocation: this.request.reviewAllocation && !resume ? () => this.awaitReview() : undefined,
+          resume,
+          saveCheckpoint: kept ? (files) => saveRunCheckpoint(runId, files) : undefined,
         });
         const out = runFiles(result, model, data, describeModel(this.request.model));
         this.post({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
+        await forgetRun(runId);
       } finally {
         clearInterval(memory);
       }

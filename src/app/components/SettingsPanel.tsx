@@ -16,6 +16,7 @@ const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?:
   { key: 'gamma', label: 'γ (initial step)', step: 0.01, gora: true },
   { key: 'scanBatches', label: 'Scan batches', gora: true },
   { key: 'seed', label: 'Seed' },
+  { key: 'checkpointEvery', label: 'Checkpoint every' },
 ];
 
 export function SettingsPanel() {

@@ -5,6 +5,7 @@ import type { StateCreator } from 'zustand';
 import { allocateRanks, type Allocation, type AllocationSettings } from '../../gora/allocate';
 import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
+import { forgetRun, savedRuns, type SavedRun } from '../saved-runs';
 import { foldEvent, newRun, type RunState } from './fold';
 import type { Store } from './types';
 
@@ -23,9 +24,16 @@ export interface RunSlice {
   setReviewSettings: (settings: AllocationSettings) => void;
   continueRun: () => void;
   clearRuns: () => void;
+  /** Unfinished runs kept in this browser (checkpoints), offered for resuming after a reload. */
+  savedRuns: SavedRun[];
+  loadSavedRuns: () => Promise<void>;
+  resumeSavedRun: (runId: string) => void;
+  discardSavedRun: (runId: string) => Promise<void>;
 }
 
 let nextId = 1;
+/** Unique across reloads: saved runs are kept under their id. */
+const newRunId = () => `run-${Date.now().toString(36)}-${nextId++}`;
 
 export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
   const update = (id: string, change: (run: RunState) => RunState) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? change(r) : r)) }));
@@ -62,7 +70,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       const { config, modelSource, dataSource, modelStatus, dataStatus, reviewRanks } = get();
       // The preview may still be refreshing (a setting just changed); the worker prepares the data itself.
       if (modelStatus !== 'ready' || dataStatus === 'error' || dataStatus === 'idle' || isBusy(get())) return;
-      const id = `run-${nextId++}`;
+      const id = newRunId();
       const label = `${config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${config.rank} · ${config.steps} steps`;
       set((s) => ({ runs: [...s.runs, newRun(id, label, config)], activeRunId: id, reviewSettings: null }));
       postToWorker({ type: 'run', runId: id, model: modelSource, data: dataSource, dataOptions: {}, config, reviewAllocation: reviewRanks && config.method === 'gora' });
@@ -79,6 +87,23 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       postToWorker({ type: 'allocation', settings: reviewSettings });
     },
     clearRuns: () => set((s) => ({ runs: s.runs.filter((r) => r.id === s.activeRunId && isBusy(s)) })),
+    savedRuns: [],
+    loadSavedRuns: async () => {
+      const saved = await savedRuns().catch(() => []);
+      set({ savedRuns: saved.filter((r) => !get().runs.some((run) => run.id === r.runId)) });
+    },
+    resumeSavedRun: (runId) => {
+      const saved = get().savedRuns.find((r) => r.runId === runId);
+      if (!saved || isBusy(get())) return;
+      const { request } = saved;
+      const label = `${request.config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
+      set((s) => ({ runs: [...s.runs, newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
+      postToWorker({ ...request, type: 'run', resume: true });
+    },
+    discardSavedRun: async (runId) => {
+      await forgetRun(runId);
+      set((s) => ({ savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
+    },
   };
 };
 
