@@ -88,12 +88,11 @@ fn cross_entropy(@builtin(local_invocation_index) local: u32, @builtin(workgroup
 }
 
 const SERIAL_WG: u32 = 64u;
-const BLOCK: u32 = 64u;
 
 // One invocation per row, three passes over it: the max, Σ exp(x − max), then the gradient. With
 // no other invocation to merge with, a plain max pass is simpler than the online pair and keeps
-// the loops free of branches. The sum is taken in blocks of BLOCK terms, so a rounding error
-// passes through about BLOCK + V/BLOCK additions rather than V.
+// the loops free of branches. The sum is taken in blocks of ⌈√V⌉ terms, so a rounding error
+// passes through about 2√V additions rather than V.
 @compute @workgroup_size(SERIAL_WG)
 fn cross_entropy_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let row = gid.x + gid.y * groups.x * SERIAL_WG;
@@ -106,10 +105,11 @@ fn cross_entropy_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
 
   var m = logits[base];
   for (var i = 1u; i < p.V; i++) { m = max(m, logits[base + i]); }
+  let width = u32(ceil(sqrt(f32(p.V))));
   var sum = 0.0;
-  for (var i0 = 0u; i0 < p.V; i0 += BLOCK) {
+  for (var i0 = 0u; i0 < p.V; i0 += width) {
     var block = 0.0;
-    for (var i = i0; i < min(i0 + BLOCK, p.V); i++) { block += exp(logits[base + i] - m); }
+    for (var i = i0; i < min(i0 + width, p.V); i++) { block += exp(logits[base + i] - m); }
     sum += block;
   }
 

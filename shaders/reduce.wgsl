@@ -2,6 +2,12 @@
 //   reduce_partial: each workgroup folds a grid-strided share of the input into partials[wg];
 //   reduce_final:   one workgroup sums the partials, scales, and writes out[out_index].
 // OP selects the term: 0 → x, 1 → x², 2 → |x · y| (GoRA's importance is its mean: scale = 1/n).
+//
+// The `_serial` pair is the variant for CPU-backed adapters (SwiftShader, lavapipe), chosen by the
+// wrapper from Gpu.kernelVariant: one invocation per partial sum and one for the final sum, no
+// barriers (such drivers run a workgroup that contains a barrier as coroutines switched at every
+// barrier). Each invocation adds its terms in blocks, so a rounding error passes through about
+// BLOCK + terms/BLOCK additions rather than one per term.
 
 override OP: u32 = 0u;
 
@@ -53,4 +59,36 @@ fn reduce_final(@builtin(local_invocation_index) local: u32) {
   }
   let total = workgroup_sum(local, sum);
   if (local == 0u) { out[p.out_index] = total * p.scale; }
+}
+
+// ---- Serial variant ----------------------------------------------------------------------------
+
+const BLOCK: u32 = 64u;
+
+// Invocation g < groups sums the terms g, g + groups, g + 2·groups, … into out[g] (adjacent
+// invocations read adjacent elements).
+@compute @workgroup_size(64)
+fn reduce_partial_serial(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let g = gid.x;
+  if (g >= p.groups) { return; }
+  let span = BLOCK * p.groups;
+  var total = 0.0;
+  for (var i0 = g; i0 < p.n; i0 += span) {
+    var block = 0.0;
+    for (var i = i0; i < min(p.n, i0 + span); i += p.groups) { block += term(i); }
+    total += block;
+  }
+  out[g] = total;
+}
+
+// One invocation sums the partials (at most 256) in blocks of 16.
+@compute @workgroup_size(1)
+fn reduce_final_serial() {
+  var total = 0.0;
+  for (var i0 = 0u; i0 < p.groups; i0 += 16u) {
+    var block = 0.0;
+    for (var i = i0; i < min(p.groups, i0 + 16u); i++) { block += x[i]; }
+    total += block;
+  }
+  out[p.out_index] = total * p.scale;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Gpu, KernelVariant } from '../../src/gpu/gpu';
 import { crossEntropy, IGNORE_INDEX } from '../../src/engine/ops/crossentropy';
 import { crossEntropyRef } from '../../src/engine/ref/crossentropy';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
@@ -7,7 +8,7 @@ import { expectClose, testGpu } from '../gpu';
 import { expectGradient } from '../finite-diff';
 
 // V below, across and far above the 256-wide row workgroup (49,152 is Qwen-class vocabularies'
-// order of magnitude); V = 1 has softmax 1 and loss 0.
+// order of magnitude); V = 1 has softmax 1 and loss 0; N = 70 spans two 64-row serial workgroups.
 const SHAPES: Array<[N: number, V: number]> = [
   [1, 1],
   [1, 5],
@@ -16,7 +17,22 @@ const SHAPES: Array<[N: number, V: number]> = [
   [33, 300],
   [4, 1000],
   [3, 49_152],
+  [70, 65],
 ];
+
+// Every comparison runs on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
+const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
+
+/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
+async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
+  const saved = gpu.kernelVariant;
+  gpu.kernelVariant = variant;
+  try {
+    return await body();
+  } finally {
+    gpu.kernelVariant = saved;
+  }
+}
 
 interface Case {
   logits: Float32Array;
@@ -40,41 +56,22 @@ function makeCase(seed: number, N: number, V: number): Case {
   return { logits, targets };
 }
 
-// The row sum of V exponentials is accumulated in f32 through V/256 sequential terms and an
-// 8-level tree, each step adding a relative 2⁻²⁴, which log turns into the same absolute error in
-// the loss; the losses themselves reach about 40 here, where a few ulps are 4e-6. Probabilities
-// carry the sum's relative error (they are at most 1), times gradScale.
-const lossTolerance = (V: number) => 2e-7 * (V / 256 + 8) + 4e-6;
-const gradTolerance = (V: number, scale: number) => scale * (2e-7 * (V / 256 + 8) + 4e-6);
+// The row sum of V exponentials is accumulated in f32 through a chain of additions, each adding a
+// relative 2⁻²⁴, which log turns into the same absolute error in the loss: V/256 sequential terms
+// and an 8-level tree (parallel), or blocks of about √V terms and as many block sums (serial). The
+// losses themselves reach about 40 here, where a few ulps are 4e-6. Probabilities carry the sum's
+// relative error (they are at most 1), times gradScale.
+const depth = (V: number, variant: KernelVariant) => (variant === 'parallel' ? V / 256 + 8 : 2 * Math.sqrt(V) + 2);
+const lossTolerance = (V: number, variant: KernelVariant) => 2e-7 * depth(V, variant) + 4e-6;
+const gradTolerance = (V: number, variant: KernelVariant, scale: number) => scale * lossTolerance(V, variant);
 
 describe('cross-entropy on WebGPU matches its CPU reference', () => {
-  it(`evaluation (logits untouched) and training (logits ← dlogits) on ${SHAPES.length} shapes`, async () => {
+  it.each(VARIANTS)(`%s: evaluation (logits untouched) and training (logits ← dlogits) on ${SHAPES.length} shapes`, async (variant) => {
     const gpu = await testGpu();
-    const results: Comparison[] = [];
-    for (const [N, V] of SHAPES) {
-      const { logits, targets } = makeCase(N * 7919 + V, N, V);
-      const counted = targets.filter((t) => t >= 0).length;
-      const gradScale = 1 / Math.max(1, counted);
-      const losses = new Float32Array(N);
-      const dlogits = new Float32Array(N * V);
-      crossEntropyRef(losses, dlogits, logits, targets, N, V, gradScale);
-
-      const bLogits = gpu.upload('logits', logits);
-      const bTargets = gpu.upload('targets', targets);
-      const bLosses = gpu.upload('losses', new Float32Array(N).fill(7));
-      await gpu.run('cross-entropy eval', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, null));
-      results.push(compareArrays(`eval losses N=${N} V=${V}`, await gpu.readF32(bLosses, N), losses, lossTolerance(V)));
-      results.push(compareArrays(`eval leaves logits as they were N=${N} V=${V}`, await gpu.readF32(bLogits, N * V), logits, 0));
-
-      await gpu.run('cross-entropy train', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, gradScale));
-      results.push(compareArrays(`train losses N=${N} V=${V}`, await gpu.readF32(bLosses, N), losses, lossTolerance(V)));
-      results.push(compareArrays(`train dlogits (in place) N=${N} V=${V}`, await gpu.readF32(bLogits, N * V), dlogits, gradTolerance(V, gradScale)));
-      [bLogits, bTargets, bLosses].forEach((b) => b.destroy());
-    }
-    expectClose(results);
+    expectClose(await withVariant(gpu, variant, () => crossEntropyCases(gpu, variant)));
   });
 
-  it('gives a zero loss and a zero gradient row to ignored and out-of-vocabulary targets', async () => {
+  it.each(VARIANTS)('%s: gives a zero loss and a zero gradient row to ignored and out-of-vocabulary targets', async (variant) => {
     const gpu = await testGpu();
     const [N, V] = [4, 9];
     const { logits } = makeCase(5, N, V);
@@ -83,15 +80,42 @@ describe('cross-entropy on WebGPU matches its CPU reference', () => {
     const bLogits = gpu.upload('logits', logits);
     const bTargets = gpu.upload('targets', targets);
     const bLosses = gpu.upload('losses', new Float32Array(N).fill(7));
-    await gpu.run('cross-entropy ignored', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, 0.5));
-    const losses = await gpu.readF32(bLosses, N);
-    const grad = await gpu.readF32(bLogits, N * V);
+    const [losses, grad] = await withVariant(gpu, variant, async () => {
+      await gpu.run('cross-entropy ignored', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, 0.5));
+      return [await gpu.readF32(bLosses, N), await gpu.readF32(bLogits, N * V)];
+    });
     expect(losses[0]).toBeGreaterThan(0);
     expect(Array.from(losses.subarray(1))).toEqual([0, 0, 0]);
     expect(grad.subarray(V).every((g) => g === 0)).toBe(true);
     [bLogits, bTargets, bLosses].forEach((b) => b.destroy());
   });
 });
+
+async function crossEntropyCases(gpu: Gpu, variant: KernelVariant): Promise<Comparison[]> {
+  const results: Comparison[] = [];
+  for (const [N, V] of SHAPES) {
+    const { logits, targets } = makeCase(N * 7919 + V, N, V);
+    const counted = targets.filter((t) => t >= 0).length;
+    const gradScale = 1 / Math.max(1, counted);
+    const losses = new Float32Array(N);
+    const dlogits = new Float32Array(N * V);
+    crossEntropyRef(losses, dlogits, logits, targets, N, V, gradScale);
+
+    const bLogits = gpu.upload('logits', logits);
+    const bTargets = gpu.upload('targets', targets);
+    const bLosses = gpu.upload('losses', new Float32Array(N).fill(7));
+    const at = `${variant} N=${N} V=${V}`;
+    await gpu.run('cross-entropy eval', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, null));
+    results.push(compareArrays(`eval losses ${at}`, await gpu.readF32(bLosses, N), losses, lossTolerance(V, variant)));
+    results.push(compareArrays(`eval leaves logits as they were ${at}`, await gpu.readF32(bLogits, N * V), logits, 0));
+
+    await gpu.run('cross-entropy train', (enc) => crossEntropy(enc, bLosses, bLogits, bTargets, N, V, gradScale));
+    results.push(compareArrays(`train losses ${at}`, await gpu.readF32(bLosses, N), losses, lossTolerance(V, variant)));
+    results.push(compareArrays(`train dlogits (in place) ${at}`, await gpu.readF32(bLogits, N * V), dlogits, gradTolerance(V, variant, gradScale)));
+    [bLogits, bTargets, bLosses].forEach((b) => b.destroy());
+  }
+  return results;
+}
 
 describe('cross-entropy CPU twin', () => {
   it('gradient matches finite differences of gradScale · Σ losses (with ignored targets)', () => {

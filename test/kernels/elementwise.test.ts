@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+import type { Gpu, KernelVariant } from '../../src/gpu/gpu';
 import { add, axpy, copyColumns, scale } from '../../src/engine/ops/elementwise';
 import { reduce, partialGroups, type Reduction } from '../../src/engine/ops/reduce';
 import { addRef, axpyRef, copyColumnsRef, scaleRef } from '../../src/engine/ref/elementwise';
@@ -40,9 +41,35 @@ describe('elementwise kernels match their CPU references', () => {
   }
 });
 
+// Reductions run on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
+const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
+
+/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
+async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
+  const saved = gpu.kernelVariant;
+  gpu.kernelVariant = variant;
+  try {
+    return await body();
+  } finally {
+    gpu.kernelVariant = saved;
+  }
+}
+
+/**
+ * The longest chain of f32 additions behind one reduction of n terms: parallel, the terms each
+ * thread adds in sequence plus two 256-wide trees (8 levels each); serial, each partial's terms in
+ * blocks of 64 plus the block sums, then the partials in blocks of 16 plus those block sums.
+ */
+function depth(n: number, variant: KernelVariant): number {
+  const groups = partialGroups(n);
+  if (variant === 'parallel') return Math.ceil(n / (groups * 256)) + 16;
+  const terms = Math.ceil(n / groups);
+  return Math.min(terms, 64) + Math.ceil(terms / 64) + Math.min(groups, 16) + Math.ceil(groups / 16);
+}
+
 describe('reductions match their CPU references', () => {
   for (const kind of ['sum', 'sumSquares', 'meanAbsProduct'] as Reduction[]) {
-    it(`${kind} on ${SIZES.length} sizes`, async () => {
+    it.each(VARIANTS)(`%s: ${kind} on ${SIZES.length} sizes`, async (variant) => {
       const gpu = await testGpu();
       const results: Comparison[] = [];
       for (const n of SIZES) {
@@ -54,15 +81,13 @@ describe('reductions match their CPU references', () => {
         const scratch = gpu.createBuffer('partials', partialGroups(n) * 4);
         const out = gpu.upload('out', new Float32Array([5, 5, 5]));
         // Written at index 1: the neighbours must stay untouched.
-        await gpu.run(kind, (enc) => reduce(enc, kind, out, 1, scratch, bx, by, n));
+        await withVariant(gpu, variant, () => gpu.run(kind, (enc) => reduce(enc, kind, out, 1, scratch, bx, by, n)));
         const got = await gpu.readF32(out, 3);
-        // The classic bound for f32 summation of depth d: d · 2⁻²⁴ · Σ|term|. Here d is the terms
-        // each thread adds in sequence plus two 256-wide trees (8 levels each).
-        const depth = Math.ceil(n / (partialGroups(n) * 256)) + 16;
+        // The classic bound for f32 summation of depth d: d · 2⁻²⁴ · Σ|term|.
         // Σ|term| (for the mean, over n); the other two reductions have no negative terms.
         const magnitude = kind === 'sum' ? x.reduce((acc, v) => acc + Math.abs(v), 0) : want;
-        const tolerance = depth * 2 ** -24 * magnitude + 1e-9;
-        results.push(compareArrays(`${kind} n=${n}`, got, [5, want, 5], tolerance));
+        const tolerance = depth(n, variant) * 2 ** -24 * magnitude + 1e-9;
+        results.push(compareArrays(`${kind} ${variant} n=${n}`, got, [5, want, 5], tolerance));
         [bx, by, scratch, out].forEach((b) => b.destroy());
       }
       expectClose(results);

@@ -6,8 +6,10 @@ import type { Shader } from '../../gpu/pipelines';
 import { packUniforms } from '../../gpu/uniforms';
 import { requireDims, requireFloats } from './check';
 import code from '../../../shaders/attention.wgsl?raw';
+import serialCode from '../../../shaders/attention-serial.wgsl?raw';
 
 export const ATTENTION_SHADER: Shader = { name: 'shaders/attention.wgsl', code };
+export const ATTENTION_SERIAL_SHADER: Shader = { name: 'shaders/attention-serial.wgsl', code: serialCode };
 
 export interface AttentionShape {
   B: number;
@@ -36,13 +38,14 @@ function checkShape(op: string, s: AttentionShape): ArrayBuffer {
 
 /**
  * A kernel over `heads` × T rows in the device's variant (Gpu.kernelVariant): `parallel` runs one
- * workgroup per row on a (T, heads) grid, `serial` one invocation per eight rows, 64 per workgroup,
- * on a 1-D grid folded into y.
+ * workgroup per row on a (T, heads) grid; `serial`, its twin in attention-serial.wgsl, one
+ * invocation per eight rows, 64 per workgroup, on a 1-D grid folded into y.
  */
 function rowKernel(enc: Encoder, entryPoint: string, T: number, heads: number) {
-  return enc.gpu.kernelVariant === 'serial'
-    ? { entryPoint: `${entryPoint}_serial`, grid: grid1d(heads * Math.ceil(T / 8), 64) }
-    : { entryPoint, grid: [T, heads, 1] as [number, number, number] };
+  if (enc.gpu.kernelVariant === 'serial') {
+    return { kernel: { shader: ATTENTION_SERIAL_SHADER, entryPoint: `${entryPoint}_serial` }, grid: grid1d(heads * Math.ceil(T / 8), 64) };
+  }
+  return { kernel: { shader: ATTENTION_SHADER, entryPoint }, grid: [T, heads, 1] as [number, number, number] };
 }
 
 // out: [B,T,Hq,D], lse: [B,Hq,T] (saved for backward), q: [B,T,Hq,D], k, v: [B,T,Hkv,D]
@@ -54,8 +57,8 @@ export function attentionForward(enc: Encoder, out: GPUBuffer, lse: GPUBuffer, q
   requireFloats('attentionForward', 'q', q, B * T * Hq * D);
   requireFloats('attentionForward', 'k', k, B * T * Hkv * D);
   requireFloats('attentionForward', 'v', v, B * T * Hkv * D);
-  const { entryPoint, grid } = rowKernel(enc, 'attention_forward', T, B * Hq);
-  enc.dispatch({ shader: ATTENTION_SHADER, entryPoint }, grid, [out, lse, q, k, v], uniforms);
+  const { kernel, grid } = rowKernel(enc, 'attention_forward', T, B * Hq);
+  enc.dispatch(kernel, grid, [out, lse, q, k, v], uniforms);
 }
 
 /**
@@ -82,10 +85,10 @@ export function attentionBackward(
   for (const [name, buffer] of [['dk', dk], ['dv', dv], ['k', k], ['v', v]] as const) requireFloats('attentionBackward', name, buffer, B * T * Hkv * D);
   requireFloats('attentionBackward', 'delta', delta, B * Hq * T);
   requireFloats('attentionBackward', 'lse', lse, B * Hq * T);
-  const shader = ATTENTION_SHADER;
-  enc.dispatch({ shader, entryPoint: 'attention_backward_delta' }, grid1d(B * Hq * T, 64), [delta, dout, out], uniforms);
+  // delta is one invocation per row already, so both variants share it.
+  enc.dispatch({ shader: ATTENTION_SHADER, entryPoint: 'attention_backward_delta' }, grid1d(B * Hq * T, 64), [delta, dout, out], uniforms);
   const rowsQ = rowKernel(enc, 'attention_backward_dq', T, B * Hq);
-  enc.dispatch({ shader, entryPoint: rowsQ.entryPoint }, rowsQ.grid, [dq, dout, q, k, v, lse, delta], uniforms);
+  enc.dispatch(rowsQ.kernel, rowsQ.grid, [dq, dout, q, k, v, lse, delta], uniforms);
   const rowsKV = rowKernel(enc, 'attention_backward_dkv', T, B * Hkv);
-  enc.dispatch({ shader, entryPoint: rowsKV.entryPoint }, rowsKV.grid, [dk, dv, dout, q, k, v, lse, delta], uniforms);
+  enc.dispatch(rowsKV.kernel, rowsKV.grid, [dk, dv, dout, q, k, v, lse, delta], uniforms);
 }

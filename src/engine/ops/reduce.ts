@@ -50,6 +50,9 @@ export function reduce(
     ['u32', outIndex],
   ]);
   const shader = REDUCE_SHADER;
-  enc.dispatch({ shader, entryPoint: 'reduce_partial', constants: { OP: OP[kind] } }, [groups, 1, 1], [scratch, x, y ?? enc.gpu.unused], uniforms);
-  enc.dispatch({ shader, entryPoint: 'reduce_final' }, [1, 1, 1], [out, scratch], uniforms);
+  // parallel: a 256-wide workgroup per partial sum; serial: one invocation per partial, 64 per workgroup.
+  const serial = enc.gpu.kernelVariant === 'serial';
+  const partial = { shader, entryPoint: serial ? 'reduce_partial_serial' : 'reduce_partial', constants: { OP: OP[kind] } };
+  enc.dispatch(partial, [serial ? Math.ceil(groups / 64) : groups, 1, 1], [scratch, x, y ?? enc.gpu.unused], uniforms);
+  enc.dispatch({ shader, entryPoint: serial ? 'reduce_final_serial' : 'reduce_final' }, [1, 1, 1], [out, scratch], uniforms);
 }
