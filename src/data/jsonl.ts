@@ -5,6 +5,7 @@
 // Other fields (ids, metadata) are ignored. A `.json` file holding one JSON array of such objects is
 // read as well, since many published datasets are saved that way.
 
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../model/json';
 import { DataError } from './errors';
 import type { ChatFormatter, ChatMessage, CompletionExample, Example } from './example';
 import { forEachLine } from './lines';
@@ -81,13 +82,22 @@ export function exampleFromJson(value: unknown, chat: ChatFormatter | null, fail
   throw fail(`unknown shape (${named}): ${SHAPES}`);
 }
 
-function parseJsonArray(text: string, file: string, chat: ChatFormatter | null): Example[] {
-  let items: unknown;
+/**
+ * JSON.parse behind the nesting cap of src/model/json.ts: a file of `[[[[…` would otherwise cost the
+ * parser seconds and gigabytes before it fails.
+ */
+function parseJson(text: string, fail: Fail): unknown {
+  const deep = jsonTooDeepAt(text);
+  if (deep >= 0) throw fail(`invalid JSON (nested deeper than ${MAX_JSON_DEPTH} levels at character ${deep + 1})`);
   try {
-    items = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw new DataError(file, `invalid JSON (${(error as Error).message})`);
+    throw fail(`invalid JSON (${(error as Error).message})`);
   }
+}
+
+function parseJsonArray(text: string, file: string, chat: ChatFormatter | null): Example[] {
+  const items = parseJson(text, (detail) => new DataError(file, detail));
   if (!Array.isArray(items)) throw new DataError(file, `is ${describe(items)}, expected a JSON array or one JSON object per line`);
   return items.map((item, i) => exampleFromJson(item, chat, (detail) => new DataError(file, `item ${i + 1}: ${detail}`)));
 }
@@ -100,12 +110,7 @@ export function parseJsonl(text: string, file: string, chat: ChatFormatter | nul
   forEachLine(text, file, (line, lineNumber) => {
     if (line.trim() === '') return;
     const fail: Fail = (detail) => new DataError(file, detail, lineNumber);
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw fail(`invalid JSON (${(error as Error).message})`);
-    }
+    const value = parseJson(line, fail);
     examples.push({ ...exampleFromJson(value, chat, fail), line: lineNumber });
   });
   return examples;

@@ -3,6 +3,7 @@
 // bundles never import `node:fs`.
 
 import { ModelFormatError } from './errors';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json';
 
 /** A file that can be read in pieces. */
 export interface ByteSource {
@@ -93,8 +94,17 @@ export function browserFiles(files: FileList | readonly File[]): ModelFiles {
   };
 }
 
+/**
+ * Text files of a model folder (config, tokenizer, index, chat template) are read whole; the largest
+ * real ones are tens of MB. A file over this is refused before its size is allocated.
+ */
+export const MAX_TEXT_BYTES = 100_000_000;
+
 /** Reads a whole (small) file as UTF-8 text; invalid UTF-8 is an error. */
 export async function readText(source: ByteSource): Promise<string> {
+  if (source.size > MAX_TEXT_BYTES) {
+    throw new ModelFormatError(source.name, `is ${source.size} bytes, over the ${MAX_TEXT_BYTES}-byte limit for a text file (the wrong file?)`);
+  }
   const bytes = await source.read(0, source.size);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -109,6 +119,9 @@ export async function readJsonFile(files: ModelFiles, name: string): Promise<unk
   if (!source) return null;
   const text = await readText(source);
   try {
+    // Before parsing: a deeply nested file is slow to parse and overflows recursive consumers.
+    const deep = jsonTooDeepAt(text);
+    if (deep >= 0) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels at character ${deep + 1}`);
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new ModelFormatError(name, `is not valid JSON (${(error as Error).message})`);

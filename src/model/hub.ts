@@ -55,7 +55,15 @@ export async function openHubModel(hub: string, id: string, onProgress?: (p: Hub
   for (const name of OPTIONAL) await get(name, false);
   const index = await get('model.safetensors.index.json', false);
   if (index) {
-    const map = JSON.parse(await index.text()) as { weight_map?: Record<string, string> };
+    let map: { weight_map?: Record<string, string> };
+    try {
+      map = JSON.parse(await index.text());
+    } catch (error) {
+      throw new ModelFormatError('model.safetensors.index.json', `is not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof map !== 'object' || map === null || typeof map.weight_map !== 'object' || map.weight_map === null) {
+      throw new ModelFormatError('model.safetensors.index.json', 'has no weight_map');
+    }
     const shards = [...new Set(Object.values(map.weight_map ?? {}))].sort();
     if (shards.length === 0) throw new ModelFormatError('model.safetensors.index.json', 'lists no shards');
     for (const shard of shards) await get(shard, true);

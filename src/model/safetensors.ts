@@ -7,6 +7,7 @@
 import type { ByteSource } from './bytes';
 import { DTYPE_SIZES, decodeFloats, decodeInt32, encodeValues, isDtype, type Dtype } from './dtype';
 import { ModelFormatError } from './errors';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json';
 
 /** Headers beyond this are refused before anything is allocated (the reference caps them at 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -109,7 +110,11 @@ export function parseHeader(
 ): { metadata: Record<string, string>; tensors: Map<string, TensorInfo> } {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(header);
+    // Before parsing: a deeply nested header is slow to parse and overflows the stack when shown.
+    const deep = jsonTooDeepAt(text);
+    if (deep >= 0) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels at character ${deep + 1}`);
+    json = JSON.parse(text);
   } catch (error) {
     throw new ModelFormatError(file, `header is not valid UTF-8 JSON (${(error as Error).message})`);
   }

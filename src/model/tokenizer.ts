@@ -46,6 +46,33 @@ function chatTemplateOf(config: Json): string | null {
   return null;
 }
 
+/** A value in an error message: strings quoted and cut short, containers by kind, the rest as written. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/**
+ * The largest token id of tokenizer.json: in its model's vocabulary (a token -> id map, or a
+ * Unigram list whose positions are the ids) and its added tokens, each checked to be a
+ * non-negative integer. The tokenizer library stores ids as array indices without checking them,
+ * so a fractional or negative id would reach the model as garbage; and its vocabulary becomes a
+ * sparse array as long as the largest id, so the size is counted here from the ids rather than by
+ * walking that array (which takes minutes for a single id of 1e9).
+ */
+function largestTokenId(model: Json, addedTokens: unknown): number {
+  if (!isObject(model.vocab) && !Array.isArray(model.vocab)) throw new ModelFormatError(TOKENIZER_FILE, '"model.vocab" is missing or not a vocabulary');
+  let largest = Array.isArray(model.vocab) ? model.vocab.length - 1 : -1;
+  const check = (id: unknown, where: string): void => {
+    if (!Number.isSafeInteger(id) || (id as number) < 0) throw new ModelFormatError(TOKENIZER_FILE, `${where} has id ${shown(id)}, not a non-negative integer`);
+    largest = Math.max(largest, id as number);
+  };
+  if (isObject(model.vocab)) for (const [token, id] of Object.entries(model.vocab)) check(id, `model.vocab[${shown(token)}]`);
+  if (Array.isArray(addedTokens)) addedTokens.forEach((token: unknown, i) => check(isObject(token) ? token.id : undefined, `added_tokens[${i}]`));
+  return largest;
+}
+
 export class Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId: number | null;
@@ -58,11 +85,10 @@ export class Tokenizer {
   private constructor(
     private readonly inner: HfTokenizer,
     config: Json,
+    largestId: number,
   ) {
     // Ids need not be contiguous (added tokens may sit past the model's vocabulary): count to the largest.
-    let maxId = -1;
-    for (const id of inner.get_vocab(true).values()) maxId = Math.max(maxId, id);
-    this.vocabSize = maxId + 1;
+    this.vocabSize = largestId + 1;
     this.specialTokens = {
       bos_token: tokenContent(config.bos_token),
       eos_token: tokenContent(config.eos_token),
@@ -88,12 +114,20 @@ export class Tokenizer {
     } catch (error) {
       throw new ModelFormatError(TOKENIZER_FILE, `could not be loaded (${(error as Error).message})`);
     }
-    return new Tokenizer(inner, config);
+    return new Tokenizer(inner, config, largestTokenId(tokenizerJson.model, tokenizerJson.added_tokens));
   }
 
   /** Token ids of `text`; special tokens (BOS...) are added as the post-processor says unless turned off. */
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.inner.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+    const ids = this.inner.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+    // The library gives a piece missing from the vocabulary the id of model.unk_token without
+    // checking that the vocabulary holds that token: refuse an id the model cannot look up.
+    for (const id of ids) {
+      if (!Number.isSafeInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new ModelFormatError(TOKENIZER_FILE, `maps part of the text to ${shown(id)}, not a token id below ${this.vocabSize} (is model.unk_token in the vocabulary?)`);
+      }
+    }
+    return ids;
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {

@@ -26,7 +26,14 @@ export function gpt2Prefix(checkpointNames: readonly string[]): string {
  * weights, e.g. attention biases under a config without them).
  */
 export function weightEntries(spec: ModelSpec, checkpointNames: readonly string[]): WeightEntry[] {
-  const entries = spec.architecture === 'gpt2' ? gpt2Entries(spec, gpt2Prefix(checkpointNames)) : llamaEntries(spec);
+  const prefix = spec.architecture === 'gpt2' ? gpt2Prefix(checkpointNames) : null;
+  // Every layer needs several tensors, so more layers than tensors can never match. Checked before
+  // the entries are built layer by layer: a num_hidden_layers of 2^31 would otherwise exhaust memory
+  // before any name is compared.
+  if (spec.layers > checkpointNames.length) {
+    throw new ModelFormatError(CHECKPOINT, `holds ${checkpointNames.length} tensors, too few for the ${spec.layers} layers config.json declares`);
+  }
+  const entries = prefix === null ? llamaEntries(spec) : gpt2Entries(spec, prefix);
   if (!spec.tiedEmbeddings) {
     if (!checkpointNames.includes('lm_head.weight')) {
       throw new ModelFormatError(CHECKPOINT, 'config.json says tie_word_embeddings is false, but there is no lm_head.weight');
