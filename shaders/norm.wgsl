@@ -169,7 +169,7 @@ fn layernorm_backward(@builtin(local_invocation_index) local: u32, @builtin(work
 
 // dweight [C] += Σₙ dout · x̂,  dbias [C] += Σₙ dout,  with x̂ = (x − (RMS ? 0 : mean)) · rstd.
 // The RMS variant never reads mean (its wrapper binds rstd there); a gradient that is not wanted is
-// bound to a placeholder and never written.
+// bound to the unused buffer and never written.
 @compute @workgroup_size(32, 8)
 fn norm_dparams(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {

@@ -60,7 +60,7 @@ export class Gpu {
   /** Resolves when the device is lost, for whatever reason (including `destroy()`). */
   readonly lost: Promise<DeviceLost>;
   private lostInfo: DeviceLost | null = null;
-  private placeholderBuffer: GPUBuffer | null = null;
+  private unusedBuffer: GPUBuffer | null = null;
   /** Bytes of the buffers made through createBuffer and not yet destroyed, and their high-water mark. */
   allocatedBytes = 0;
   peakBytes = 0;
@@ -162,8 +162,8 @@ export class Gpu {
    * example the bias of a matmul without bias): WebGPU requires every declared binding to be bound.
    */
   get unused(): GPUBuffer {
-    this.placeholderBuffer ??= this.createBuffer('unused operand', 16);
-    return this.placeholderBuffer;
+    this.unusedBuffer ??= this.createBuffer('unused operand', 16);
+    return this.unusedBuffer;
   }
 
   /** Records work with `record`, submits it, and throws a typed error if any of it failed. */

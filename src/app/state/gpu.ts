@@ -31,10 +31,9 @@ export interface SelfTestSlice {
   runSelfTests: () => Promise<void>;
 }
 
-
 const idle: SelfTestRun = { status: 'idle', result: null, error: null };
 
-export const gpuSlice: StateCreator<Store, [], [], GpuSlice & SelfTestSlice> = (set, get) => ({
+export const gpuSlice: StateCreator<Store, [], [], GpuSlice> = (set, get) => ({
   gpuStatus: 'detecting',
   gpu: null,
   gpuInfo: null,
@@ -57,17 +56,17 @@ export const gpuSlice: StateCreator<Store, [], [], GpuSlice & SelfTestSlice> = (
 
 function selfTestSlice(set: Parameters<StateCreator<Store>>[0], get: () => Store): SelfTestSlice {
   return {
-  pageTest: idle,
-  workerTest: idle,
-  runSelfTests: async () => {
-    const gpu = get().gpu;
-    if (!gpu) return;
-    set({ pageTest: { ...idle, status: 'running' }, workerTest: { ...idle, status: 'running' } });
-    const page = runSelfTest(gpu).then(finished, failed);
-    const worker = selfTestInWorker().then(finished, failed);
-    set({ pageTest: await page });
-    set({ workerTest: await worker });
-  },
+    pageTest: idle,
+    workerTest: idle,
+    runSelfTests: async () => {
+      const gpu = get().gpu;
+      if (!gpu) return;
+      set({ pageTest: { ...idle, status: 'running' }, workerTest: { ...idle, status: 'running' } });
+      const page = runSelfTest(gpu).then(finished, failed);
+      const worker = selfTestInWorker().then(finished, failed);
+      set({ pageTest: await page });
+      set({ workerTest: await worker });
+    },
   };
 }
 

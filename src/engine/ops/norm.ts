@@ -93,7 +93,7 @@ export function rmsnormBackward(
   const row = rowKernel(enc, 'rmsnorm_backward', N);
   enc.dispatch({ shader: NORM_SHADER, entryPoint: row.entryPoint }, row.grid, [dinp, dout, inp, weight, rstd], u);
   if (dweight) {
-    // The RMS variant never reads `mean`: rstd stands in for it, because the placeholder is already
+    // The RMS variant never reads `mean`: rstd stands in for it, because `gpu.unused` is already
     // bound writable (as dbias) and one dispatch may not bind a buffer both writable and read-only.
     const { entryPoint, grid } = dparamsKernel(enc, C);
     const kernel = { shader: NORM_SHADER, entryPoint, constants: { RMS: true, HAS_DWEIGHT: true, HAS_DBIAS: false } };
