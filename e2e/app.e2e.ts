@@ -53,6 +53,7 @@ describe('the app', () => {
 
       const shot = new Set<string>();
       const deadline = Date.now() + 900_000;
+      let paused = false;
       for (;;) {
         const status = await page.getByTestId('run-status').getAttribute('data-status');
         for (const phase of ['scan', 'initialise', 'train', 'evaluate']) {
@@ -63,11 +64,24 @@ describe('the app', () => {
           }
         }
         if (status === 'done' || status === 'error') break;
+        // Pause once mid-training: no step is taken while paused, and resume carries on.
+        const step = Number((await page.getByTestId('train-step').textContent().catch(() => '0'))?.split('/')[0] ?? 0);
+        if (!paused && step >= 2 && status === 'running') {
+          paused = true;
+          await page.getByTestId('pause-run').click();
+          await page.waitForSelector('[data-testid="run-status"][data-status="paused"]', { timeout: 60_000 });
+          const at = await page.getByTestId('train-step').textContent();
+          await page.waitForTimeout(2_000);
+          expect(await page.getByTestId('train-step').textContent()).toBe(at);
+          await page.screenshot({ path: join(SCREENSHOTS, 'app-2-paused.png'), fullPage: true });
+          await page.getByTestId('resume-run').click();
+        }
         if (Date.now() > deadline) throw new Error('the run did not finish in time');
         await page.waitForTimeout(250);
       }
       const error = await page.getByTestId('run-error').textContent().catch(() => null);
       expect(await page.getByTestId('run-status').getAttribute('data-status'), error ?? '').toBe('done');
+      expect(paused).toBe(true);
       await page.screenshot({ path: join(SCREENSHOTS, 'app-3-done.png'), fullPage: true });
 
       // The rank chart and the loss curve rendered.

@@ -30,7 +30,6 @@ export class WorkerRun {
     let resume = () => {};
     const promise = new Promise<void>((r) => (resume = r));
     this.paused = { promise, resume };
-    this.post({ type: 'paused', runId: this.request.runId, paused: true });
   }
 
   resume(): void {
@@ -93,7 +92,12 @@ export class WorkerRun {
   }
 
   private async checkpoint(): Promise<void> {
-    if (this.paused) await this.paused.promise;
+    if (this.paused) {
+      // Said only now that the job is between steps and waiting, so the page never shows a step
+      // completing while it reads "paused".
+      this.post({ type: 'paused', runId: this.request.runId, paused: true });
+      await this.paused.promise;
+    }
     if (this.stopped) throw new JobStopped();
   }
 
