@@ -1,7 +1,7 @@
 // Shared set-up for kernel tests: one real WebGPU device per test file (Dawn in Node).
 
 import { afterAll, expect } from 'vitest';
-import type { Gpu } from '../src/gpu/gpu';
+import type { Gpu, KernelVariant } from '../src/gpu/gpu';
 import { acquireNodeGpu } from '../src/gpu/node';
 import type { Comparison } from '../src/engine/compare';
 
@@ -24,4 +24,18 @@ export function expectClose(results: Comparison[]): void {
   );
   console.log(lines.join('\n'));
   for (const r of results) expect(r.maxAbsError, r.name).toBeLessThanOrEqual(r.tolerance);
+}
+
+/** Both kernel variants (Gpu.kernelVariant): every comparison runs on each, whichever the adapter prefers. */
+export const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
+
+/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
+export async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
+  const saved = gpu.kernelVariant;
+  gpu.kernelVariant = variant;
+  try {
+    return await body();
+  } finally {
+    gpu.kernelVariant = saved;
+  }
 }

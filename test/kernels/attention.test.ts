@@ -4,7 +4,7 @@ import { attentionBackward, attentionForward, type AttentionShape } from '../../
 import { attentionBackwardRef, attentionForwardRef } from '../../src/engine/ref/attention';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
-import { expectClose, testGpu } from '../gpu';
+import { expectClose, testGpu, VARIANTS, withVariant } from '../gpu';
 import { expectGradient } from '../finite-diff';
 
 // T crosses the 64-key block (65, 130) and the serial 8-row tiles (7, 33, 65, 70: partial last
@@ -20,19 +20,6 @@ const SHAPES: AttentionShape[] = [
   { B: 3, T: 70, Hq: 4, Hkv: 4, D: 5 },
 ];
 
-// Every comparison runs on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
-const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
-
-/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
-async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
-  const saved = gpu.kernelVariant;
-  gpu.kernelVariant = variant;
-  try {
-    return await body();
-  } finally {
-    gpu.kernelVariant = saved;
-  }
-}
 
 const name = (s: AttentionShape) => `B=${s.B} T=${s.T} Hq=${s.Hq} Hkv=${s.Hkv} D=${s.D}`;
 const sizes = (s: AttentionShape) => ({ q: s.B * s.T * s.Hq * s.D, kv: s.B * s.T * s.Hkv * s.D, stat: s.B * s.Hq * s.T });

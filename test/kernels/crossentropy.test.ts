@@ -4,7 +4,7 @@ import { crossEntropy, IGNORE_INDEX } from '../../src/engine/ops/crossentropy';
 import { crossEntropyRef } from '../../src/engine/ref/crossentropy';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
-import { expectClose, testGpu } from '../gpu';
+import { expectClose, testGpu, VARIANTS, withVariant } from '../gpu';
 import { expectGradient } from '../finite-diff';
 
 // V below, across and far above the 256-wide row workgroup (49,152 is Qwen-class vocabularies'
@@ -20,19 +20,6 @@ const SHAPES: Array<[N: number, V: number]> = [
   [70, 65],
 ];
 
-// Every comparison runs on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
-const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
-
-/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
-async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
-  const saved = gpu.kernelVariant;
-  gpu.kernelVariant = variant;
-  try {
-    return await body();
-  } finally {
-    gpu.kernelVariant = saved;
-  }
-}
 
 interface Case {
   logits: Float32Array;

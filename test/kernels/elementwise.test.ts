@@ -1,12 +1,12 @@
 import { describe, it } from 'vitest';
-import type { Gpu, KernelVariant } from '../../src/gpu/gpu';
+import type { KernelVariant } from '../../src/gpu/gpu';
 import { add, axpy, copyColumns, scale } from '../../src/engine/ops/elementwise';
 import { reduce, partialGroups, type Reduction } from '../../src/engine/ops/reduce';
 import { addRef, axpyRef, copyColumnsRef, scaleRef } from '../../src/engine/ref/elementwise';
 import { reduceRef } from '../../src/engine/ref/reduce';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
-import { expectClose, testGpu } from '../gpu';
+import { expectClose, testGpu, VARIANTS, withVariant } from '../gpu';
 
 // 1 and 7 are below one workgroup, 257 and 1025 straddle workgroup and partial-sum boundaries,
 // 300_001 uses many reduction workgroups (256 cap, grid-strided).
@@ -41,19 +41,6 @@ describe('elementwise kernels match their CPU references', () => {
   }
 });
 
-// Reductions run on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
-const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
-
-/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
-async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
-  const saved = gpu.kernelVariant;
-  gpu.kernelVariant = variant;
-  try {
-    return await body();
-  } finally {
-    gpu.kernelVariant = saved;
-  }
-}
 
 /**
  * The longest chain of f32 additions behind one reduction of n terms: parallel, the terms each

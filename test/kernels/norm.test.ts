@@ -5,7 +5,7 @@ import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } 
 import { layernormBackwardRef, layernormForwardRef, rmsnormBackwardRef, rmsnormForwardRef } from '../../src/engine/ref/norm';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
-import { expectClose, testGpu } from '../gpu';
+import { expectClose, testGpu, VARIANTS, withVariant } from '../gpu';
 import { expectGradient } from '../finite-diff';
 
 // C straddles the 256-wide row workgroup (130, 300, 513), the 32-channel dparams tile (1, 7, 33, 65)
@@ -22,19 +22,6 @@ const SHAPES: Array<[N: number, C: number]> = [
   [67, 9],
 ];
 
-// Every comparison runs on both kernel variants (Gpu.kernelVariant), whichever the adapter prefers.
-const VARIANTS: KernelVariant[] = ['parallel', 'serial'];
-
-/** Runs `body` with the device set to `variant`, then restores the adapter's own choice. */
-async function withVariant<T>(gpu: Gpu, variant: KernelVariant, body: () => Promise<T>): Promise<T> {
-  const saved = gpu.kernelVariant;
-  gpu.kernelVariant = variant;
-  try {
-    return await body();
-  } finally {
-    gpu.kernelVariant = saved;
-  }
-}
 
 // Each output is a short chain of f32 operations on a row statistic that is a sum of C terms: the
 // statistic's rounding grows like C·2⁻²⁴ (relative) whether one invocation adds the C terms in
