@@ -8,25 +8,18 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../src/engine/random';
+import { SPECIAL_TOKENS, byteChars } from './corpus/byte-level';
+import { CHAT_TEMPLATE, tokenizerJson } from './corpus/tokenizer-files';
 import { writeSafetensors, type TensorToWrite, type WritableDtype } from '../src/model/safetensors';
 
 // A byte-level BPE tokenizer as GPT-2, SmolLM2 and Qwen2 use: three special tokens (ids 0-2, as in
 // SmolLM2), the 256 byte tokens, then merges learned from a fixed English text.
-const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
+const SPECIALS: string[] = [...SPECIAL_TOKENS];
 const MERGES = 40;
 const CORPUS =
   'The quick brown fox jumps over the lazy dog. The dog sleeps in the sun, and the fox runs into the ' +
   'forest. Hello world! There is a cat on the mat; the cat is there in the morning and in the evening. ' +
   'What is the answer? The answer is in the question, and the question is the answer.';
-
-/** GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to code points from 256 up. */
-function byteChars(): string[] {
-  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  const chars: string[] = [];
-  let next = 256;
-  for (let b = 0; b < 256; b++) chars.push(String.fromCharCode(printable(b) ? b : next++));
-  return chars;
-}
 
 /** Learns merges the way BPE training does: repeatedly join the most frequent adjacent pair. */
 function learnMerges(): Array<[string, string]> {
@@ -50,40 +43,11 @@ function learnMerges(): Array<[string, string]> {
   return merges;
 }
 
-const CHAT_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
 function buildTokenizerFiles(): { tokenizerJson: string; tokenizerConfig: string; size: number } {
-  const vocab: Record<string, number> = {};
-  SPECIALS.forEach((t, id) => (vocab[t] = id));
-  for (const c of byteChars()) vocab[c] = Object.keys(vocab).length;
   const merges = learnMerges();
-  for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
-  const special = { single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-  const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizer = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map((content, id) => ({ id, content, ...special })),
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
-    post_processor: { type: 'ByteLevel', ...byteLevel, trim_offsets: false },
-    decoder: { type: 'ByteLevel', ...byteLevel },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges,
-    },
-  };
+  const tokens = [...SPECIALS, ...byteChars(), ...merges.map(([a, b]) => a + b)];
+  const tokenizer = tokenizerJson({ tokens, merges });
+  const size = new Set(tokens).size;
   const config = {
     add_prefix_space: false,
     added_tokens_decoder: Object.fromEntries(SPECIALS.map((content, id) => [String(id), { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }])),
@@ -100,7 +64,7 @@ function buildTokenizerFiles(): { tokenizerJson: string; tokenizerConfig: string
   return {
     tokenizerJson: JSON.stringify(tokenizer, null, 2) + '\n',
     tokenizerConfig: JSON.stringify(config, null, 2) + '\n',
-    size: Object.keys(vocab).length,
+    size,
   };
 }
 
