@@ -84,7 +84,13 @@ function GpuBanner() {
   const error = useStore((s) => s.gpuError);
   const lost = useStore((s) => s.deviceLost);
   const fallback = useStore((s) => s.gpuInfo?.isFallbackAdapter);
-  if (lost) return <div className="banner error" role="alert">The GPU device was lost ({lost.reason}). Reload the page to start again.</div>;
+  if (lost && status === 'ready')
+    return (
+      <div className="banner warn" role="status" data-testid="device-recovered">
+        The GPU device was lost ({lost.message || lost.reason}) and a new one is ready. A run that was stopped by it can continue from its last checkpoint.
+      </div>
+    );
+  if (lost && status !== 'detecting' && !error) return <div className="banner error" role="alert">The GPU device was lost ({lost.message || lost.reason}). Reload the page to start again.</div>;
   if (status === 'unavailable' && error)
     return (
       <div className="banner error" role="alert" data-testid="gpu-error">

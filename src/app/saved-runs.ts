@@ -47,7 +47,7 @@ export async function saveRunCheckpoint(runId: string, files: Map<string, Uint8A
   // The tensors first: a state file always names tensors that are complete.
   await writeFile(dir, CHECKPOINT_TENSORS, files.get(CHECKPOINT_TENSORS)!);
   await writeFile(dir, CHECKPOINT_STATE, files.get(CHECKPOINT_STATE)!);
-  return 'this browser (resume from the banner after a reload)';
+  return 'this browser';
 }
 
 export async function savedRunData(runId: string): Promise<string | null> {

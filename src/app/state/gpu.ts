@@ -41,11 +41,16 @@ export const gpuSlice: StateCreator<Store, [], [], GpuSlice> = (set, get) => ({
   deviceLost: null,
   ...selfTestSlice(set, get),
   detectGpu: async () => {
-    set({ gpuStatus: 'detecting', gpuError: null, deviceLost: null });
+    set({ gpuStatus: 'detecting', gpuError: null });
     try {
       const gpu = await Gpu.acquire({ gpu: navigator.gpu, where: 'browser' });
       gpu.onLost((info) => {
-        if (get().gpu === gpu) set({ deviceLost: info, gpu: null, gpuStatus: 'unavailable', gpuError: null });
+        if (get().gpu !== gpu) return;
+        set({ deviceLost: info, gpu: null, gpuStatus: 'unavailable', gpuError: null });
+        // A reset or crashed GPU process usually comes back: a new adapter and device, as WebGPU
+        // intends, so a run can continue from its checkpoint without a reload. An explicit destroy
+        // (page teardown) is final.
+        if (info.reason !== 'destroyed') void get().detectGpu();
       });
       set({ gpu, gpuInfo: gpu.info, gpuStatus: 'ready' });
     } catch (error) {

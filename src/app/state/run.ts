@@ -55,9 +55,13 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       case 'done':
         return update(id, (r) => ({ ...r, status: 'done', files: message.summary.files, phases: { ...r.phases, export: { ...r.phases.export, status: 'done' } } }));
       case 'stopped':
-        return update(id, (r) => ({ ...r, status: 'stopped' }));
+        update(id, (r) => ({ ...r, status: 'stopped' }));
+        // Its checkpoint (if one was saved) is offered for resuming at once, as after a reload.
+        return void get().loadSavedRuns();
       case 'error':
-        return update(id, (r) => ({ ...r, status: 'error', error: message.message }));
+        update(id, (r) => ({ ...r, status: 'error', error: message.message }));
+        // A lost device or a full GPU may pass; a NaN would come back from the same checkpoint.
+        return message.kind === 'numerical' ? undefined : void get().loadSavedRuns();
     }
   });
 
@@ -90,14 +94,17 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
     savedRuns: [],
     loadSavedRuns: async () => {
       const saved = await savedRuns().catch(() => []);
-      set({ savedRuns: saved.filter((r) => !get().runs.some((run) => run.id === r.runId)) });
+      // A run that is still going is not offered; one that stopped or failed in this page is.
+      const going = (id: string) => get().runs.some((run) => run.id === id && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation'));
+      set({ savedRuns: saved.filter((r) => !going(r.runId)) });
     },
     resumeSavedRun: (runId) => {
       const saved = get().savedRuns.find((r) => r.runId === runId);
       if (!saved || isBusy(get())) return;
       const { request } = saved;
       const label = `${request.config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
-      set((s) => ({ runs: [...s.runs, newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
+      // The same id: a run that failed in this page is replaced by its continuation.
+      set((s) => ({ runs: [...s.runs.filter((r) => r.id !== runId), newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
       postToWorker({ ...request, type: 'run', resume: true });
     },
     discardSavedRun: async (runId) => {
