@@ -10,6 +10,7 @@ import { ReferenceTransformer } from '../src/engine/ref/transformer';
 import { compareArrays } from '../src/engine/compare';
 import { fixturePath, loadFixture } from './engine/fixtures';
 import { expectClose } from './gpu';
+import { estimateMemory } from '../src/engine/memory';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -82,6 +83,21 @@ describe('gora finetune and eval', () => {
       expect(Math.abs(line.loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
     });
   }
+
+  it('cuts the batch into micro-batches that fit --gpu-memory, and refuses a budget nothing fits', async () => {
+    const { model } = await loadFixture('qwen2');
+    const budget = estimateMemory(model.spec, 2, 48, { method: 'lora', rank: 8 }).peak + 1;
+    const out = mkdtempSync(join(tmpdir(), 'gora-plan-'));
+    const args = ['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', 'lora', '--out', out, ...small, '--batch-size', '4'];
+    const run = await gora([...args, '--gpu-memory', String(budget)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^GPU memory: about .* at peak \(weights .*\); micro-batch 2 × 2 accumulated, because a micro-batch of 4 rows does not fit/m);
+    const settings = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8')).settings;
+    expect([settings.batchSize, settings.gradAccum]).toEqual([2, 2]);
+    const refused = await gora([...args, '--out', join(out, 'again'), '--gpu-memory', '1KB']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(/^gora: this run cannot fit on this GPU even one row at a time: it needs about .* above the 1000 B of GPU memory allowed/m);
+  });
 
   it('refuses bad data with one line and exit code 2 before any GPU work', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gora-bad-'));

@@ -18,7 +18,9 @@ import { GpuError } from '../gpu/errors';
 import { JobStopped, NumericalFault, runJob, type JobResult } from '../train/job';
 import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
-import { choiceFlag, numberFlag, requiredFlag } from './flags';
+import { byteSizeFlag, choiceFlag, numberFlag, requiredFlag } from './flags';
+import type { Gpu } from '../gpu/gpu';
+import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 
@@ -75,12 +77,13 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' } },
+    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
     strict: true,
   });
   const resumeDir = values.resume === undefined ? null : requiredFlag(values, 'resume', 'finetune');
   const checkpoint = resumeDir ? await readCheckpointDir(resumeDir) : null;
-  const config = checkpoint ? resumedConfig(values, checkpoint) : newConfig(values);
+  let config = checkpoint ? resumedConfig(values, checkpoint) : newConfig(values);
+  const gpuMemory = byteSizeFlag(values, 'gpu-memory');
   const { method } = config;
   try {
     checkConfig(config);
@@ -98,7 +101,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   // Everything that can be wrong with the inputs is found here, before the GPU is touched.
   const modelFiles = await modelDirectory(modelDir);
   const model = await openModel(modelFiles);
-  const data = await loadData(dataValues, model, config);
+  let data = await loadData(dataValues, model, config);
   log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation rows of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
   const problem = checkpoint && resumeProblem(checkpoint, config, data);
   if (problem) throw new UsageError(`--resume ${resumeDir}: ${problem}`);
@@ -139,6 +142,12 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', onInterrupt);
   let result: JobResult;
   try {
+    const plan = fitToGpu(model, config, gpu, gpuMemory, Boolean(checkpoint));
+    log(describePlan(plan));
+    if (plan.reason) {
+      config = plan.config;
+      data = await loadData(dataValues, model, config);
+    }
     result = await runJob({
       gpu,
       model,
@@ -169,6 +178,21 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   log(`wrote ${[...files.keys()].join(', ')} to ${out}`);
   // The run is complete: its checkpoint has nothing left to continue.
   for (const name of [CHECKPOINT_TENSORS, CHECKPOINT_STATE]) await rm(join(out, name), { force: true });
+}
+
+/**
+ * The micro-batch that fits this GPU (memory-plan.ts). A resumed run keeps its checkpoint's, which
+ * was planned when it started; only if that no longer fits is it refused.
+ */
+function fitToGpu(model: OpenedModel, config: JobConfig, gpu: Gpu, memory: number | null, resumed: boolean): RunPlan {
+  let plan: RunPlan;
+  try {
+    plan = planRun(model.spec, config, deviceBudget(gpu.info.limits, memory));
+  } catch (error) {
+    throw error instanceof RunDoesNotFit ? new UsageError(error.message) : error;
+  }
+  if (resumed && plan.reason) throw new UsageError(`the checkpoint's micro-batch of ${config.batchSize} rows no longer fits: ${plan.reason}; continue it on a GPU with more memory (or a larger --gpu-memory)`);
+  return plan;
 }
 
 function newConfig(values: Record<string, unknown>): JobConfig {

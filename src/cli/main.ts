@@ -25,13 +25,18 @@ commands:
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
             --eval-every --eval-batches --generate --max-new-tokens
             --format jsonl|csv|tsv|text --prompt-column --completion-column
-            --text-column --packing --save-init --save-scan --checkpoint-every N]
+            --text-column --packing --save-init --save-scan --checkpoint-every N
+            --gpu-memory SIZE]
                                          fine-tune an adapter; write it in PEFT's format,
                                          gora_report.json and data_manifest.json. Every N steps
                                          (default 25; 0: only on Ctrl-C) and at the end of training,
                                          --out holds checkpoint.safetensors + checkpoint.json
                                          until the run finishes;
-                                         Ctrl-C stops after the current step with a checkpoint
+                                         Ctrl-C stops after the current step with a checkpoint.
+                                         The GPU memory estimate is printed first; when a
+                                         micro-batch of --batch-size rows exceeds the GPU's
+                                         limits or --gpu-memory (e.g. 6GiB), it is cut into
+                                         smaller ones with gradient accumulation
   finetune --resume DIR [--out DIR] [--model DIR] [--data FILE]
            [--eval-every --eval-batches --generate --max-new-tokens --checkpoint-every]
                                          continue the unfinished run whose --out was DIR from its

@@ -13,6 +13,7 @@ import { JobStopped, NumericalFault, runJob } from '../train/job';
 import { describeModel, openModelFiles, readDataSource } from '../app/sources';
 import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../app/saved-runs';
 import { readCheckpoint } from '../train/checkpoint';
+import { describePlan, deviceBudget, planRun, RunDoesNotFit } from '../train/memory-plan';
 import type { RunRequest, WorkerResponse } from './protocol';
 
 export class WorkerRun {
@@ -50,7 +51,7 @@ export class WorkerRun {
   }
 
   async run(gpu: Gpu): Promise<void> {
-    const { runId, config } = this.request;
+    const { runId } = this.request;
     const emit = (event: Parameters<NonNullable<Parameters<typeof runJob>[0]['emit']>>[0]) => this.post({ type: 'event', runId, event });
     try {
       const files = await openModelFiles(this.request.model, (p) =>
@@ -59,6 +60,10 @@ export class WorkerRun {
       const model = await openModel(files);
       if (!model.tokenizer) throw new ModelFormatError('tokenizer.json', 'is missing: the model folder needs its tokenizer');
       const { text, fileName } = await readDataSource(this.request.data, runId);
+      // The micro-batch that fits this device (a resumed run plans the same on the same GPU).
+      const plan = planRun(model.spec, this.request.config, deviceBudget(gpu.info.limits));
+      const config = plan.config;
+      emit({ type: 'log', message: describePlan(plan) });
       const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
       const kept = this.request.resume || (await rememberRun(this.request, text, fileName).catch(() => false));
       const saved = this.request.resume ? await savedCheckpoint(runId) : null;
@@ -113,6 +118,7 @@ export class WorkerRun {
 /** The job's GPU errors keep their kind ('device-lost', 'out-of-memory', …); their message names the step and the last checkpoint. */
 function errorKind(error: unknown): 'data' | 'model' | 'numerical' | 'unexpected' | GpuError['kind'] {
   if (error instanceof GpuError) return error.kind;
+  if (error instanceof RunDoesNotFit) return 'out-of-memory';
   if (error instanceof NumericalFault) return 'numerical';
   if (error instanceof DataError) return 'data';
   if (error instanceof ModelFormatError) return 'model';

@@ -1,7 +1,7 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
 import type { JobConfig } from '../../train/config';
-import { estimateMemory } from '../../engine/memory';
+import { deviceBudget, planRun, type RunPlan } from '../../train/memory-plan';
 import { formatBytes } from './format';
 
 const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean }> = [
@@ -81,12 +81,24 @@ export function SettingsPanel() {
 function MemoryEstimate() {
   const spec = useStore((s) => s.modelInfo?.spec);
   const config = useStore((s) => s.config);
+  const limits = useStore((s) => s.gpuInfo?.limits);
   if (!spec) return null;
-  const m = estimateMemory(spec, config.batchSize, config.seqLen, { method: config.method, rank: config.rank });
+  let plan: RunPlan;
+  try {
+    plan = planRun(spec, config, deviceBudget(limits ?? {}));
+  } catch (error) {
+    return (
+      <p className="notice error small" data-testid="memory-estimate">
+        {(error as Error).message}
+      </p>
+    );
+  }
+  const m = plan.estimate;
   return (
     <p className="muted small" data-testid="memory-estimate">
       Estimated GPU memory: {formatBytes(m.peak)} (weights {formatBytes(m.weights)}, activations {formatBytes(m.activations)}
       {m.scanGradients ? `, scan ${formatBytes(m.scanGradients)}` : ''}, training {formatBytes(m.training)})
+      {plan.reason && `. Runs as ${plan.config.gradAccum} micro-batches of ${plan.config.batchSize} rows per step: ${plan.reason}.`}
     </p>
   );
 }

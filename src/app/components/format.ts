@@ -1,13 +1,5 @@
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
-}
+// Byte counts are written the same way in the app, the CLI and error messages.
+export { formatBytes } from '../../engine/memory';
 
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';

@@ -1,0 +1,84 @@
+// Fitting a run to the GPU before anything is allocated (the estimate: src/engine/memory.ts). The
+// effective batch (rows per optimizer step) is the user's choice and stays as asked; how it is cut
+// into micro-batches is ours: the largest micro-batch whose buffers fit the device's limits and the
+// memory budget, the rest made up by gradient accumulation. Fewer rows per micro-batch would change
+// the scan too, so its batch count grows by the same factor and it still reads the same rows.
+
+import { estimateMemory, formatBytes, type MemoryEstimate } from '../engine/memory';
+import type { ModelSpec } from '../model/spec';
+import type { JobConfig } from './config';
+
+export interface DeviceBudget {
+  /** The largest storage binding a kernel may read (maxStorageBufferBindingSize), bytes. */
+  bindingLimit: number;
+  /** The largest buffer (maxBufferSize), bytes. */
+  bufferLimit: number;
+  /** GPU memory the run may use, bytes; null when unknown (WebGPU does not say), so only the limits apply. */
+  memory: number | null;
+}
+
+export interface RunPlan {
+  /** The config to run: batchSize (micro-batch), gradAccum and scanBatches as planned. */
+  config: JobConfig;
+  estimate: MemoryEstimate;
+  /** Why the micro-batch differs from the one asked for; null when it does not. */
+  reason: string | null;
+}
+
+/** The budget from a device's limits (GPUSupportedLimits, or the plain copy in GpuInfo). */
+export function deviceBudget(limits: { maxStorageBufferBindingSize?: number; maxBufferSize?: number }, memory: number | null = null): DeviceBudget {
+  return { bindingLimit: limits.maxStorageBufferBindingSize ?? Infinity, bufferLimit: limits.maxBufferSize ?? Infinity, memory };
+}
+
+/** Thrown when not even one row per micro-batch fits; the message says what to change. */
+export class RunDoesNotFit extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunDoesNotFit';
+  }
+}
+
+/** The largest single activation buffer of a micro-batch: the logits, or the MLP's hidden state. */
+export function largestActivationBytes(spec: ModelSpec, B: number, T: number): number {
+  return 4 * B * T * Math.max(spec.vocabSize, spec.intermediateSize, spec.heads * spec.headDim);
+}
+
+export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget): RunPlan {
+  const rows = config.batchSize * config.gradAccum;
+  const T = config.seqLen;
+  const single = Math.min(device.bindingLimit, device.bufferLimit);
+  const estimateFor = (b: number) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank });
+  const problem = (b: number): string | null => {
+    const largest = largestActivationBytes(spec, b, T);
+    if (largest > single) return `its largest activation (${b} × ${T} tokens × ${Math.max(spec.vocabSize, spec.intermediateSize)} values, ${formatBytes(largest)}) is above this GPU's ${formatBytes(single)} binding limit`;
+    const peak = estimateFor(b).peak;
+    if (device.memory !== null && peak > device.memory) return `it needs about ${formatBytes(peak)}, above the ${formatBytes(device.memory)} of GPU memory allowed`;
+    return null;
+  };
+  const asked = problem(config.batchSize);
+  if (!asked) return { config, estimate: estimateFor(config.batchSize), reason: null };
+  // Divisors of the effective batch, so every optimizer step still sees exactly `rows` rows.
+  for (let b = config.batchSize - 1; b >= 1; b--) {
+    if (rows % b !== 0 || problem(b)) continue;
+    const factor = config.batchSize / b;
+    const planned = { ...config, batchSize: b, gradAccum: rows / b, scanBatches: Math.ceil(config.scanBatches * factor) };
+    return { config: planned, estimate: estimateFor(b), reason: `a micro-batch of ${config.batchSize} rows does not fit (${asked})` };
+  }
+  const one = problem(1)!;
+  const estimate = estimateFor(1);
+  throw new RunDoesNotFit(
+    `this run cannot fit on this GPU even one row at a time: ${one} (${parts(estimate)}). Lower the sequence length (${T})${config.method === 'full' ? ' or train adapters instead of every weight' : ' or the rank'}, or use a smaller model.`,
+  );
+}
+
+/** One line for logs: the estimate, and how the batch is cut. */
+export function describePlan(plan: RunPlan): string {
+  const { estimate: e, config: c } = plan;
+  const batch = `micro-batch ${c.batchSize} × ${c.gradAccum} accumulated`;
+  return `GPU memory: about ${formatBytes(e.peak)} at peak (${parts(e)}); ${batch}${plan.reason ? `, because ${plan.reason}` : ''}`;
+}
+
+function parts(e: MemoryEstimate): string {
+  const scan = e.scanGradients ? [`scan ${formatBytes(e.scanGradients)}`] : [];
+  return [`weights ${formatBytes(e.weights)}`, `activations ${formatBytes(e.activations)}`, ...scan, `training ${formatBytes(e.training)}`].join(', ');
+}

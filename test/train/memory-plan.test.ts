@@ -1,0 +1,49 @@
+// Cutting the effective batch into micro-batches that fit the GPU's limits and memory budget.
+
+import { describe, expect, it } from 'vitest';
+import { estimateMemory } from '../../src/engine/memory';
+import { defaultConfig } from '../../src/train/config';
+import { describePlan, largestActivationBytes, planRun, RunDoesNotFit } from '../../src/train/memory-plan';
+import { loadFixture } from '../engine/fixtures';
+
+const { model } = await loadFixture('qwen2');
+const spec = model.spec;
+const config = { ...defaultConfig('lora'), batchSize: 4, gradAccum: 1, seqLen: 32, scanBatches: 3 };
+const unlimited = { bindingLimit: Infinity, bufferLimit: Infinity, memory: null };
+
+describe('planRun', () => {
+  it('keeps the micro-batch asked for when it fits', () => {
+    const plan = planRun(spec, config, unlimited);
+    expect(plan.config).toBe(config);
+    expect(plan.reason).toBeNull();
+    expect(plan.estimate).toEqual(estimateMemory(spec, 4, 32, { method: 'lora', rank: config.rank }));
+  });
+
+  it('halves the micro-batch and doubles accumulation (and the scan batches) when the logits pass the binding limit', () => {
+    const limit = largestActivationBytes(spec, 3, 32);
+    const plan = planRun(spec, config, { ...unlimited, bindingLimit: limit });
+    expect([plan.config.batchSize, plan.config.gradAccum, plan.config.scanBatches]).toEqual([2, 2, 6]);
+    expect(plan.reason).toMatch(/a micro-batch of 4 rows does not fit \(its largest activation .* is above this GPU's .* binding limit\)/);
+    expect(describePlan(plan)).toMatch(/^GPU memory: about .* at peak \(weights .*\); micro-batch 2 × 2 accumulated, because a micro-batch of 4 rows/);
+  });
+
+  it('only takes micro-batches that divide the effective batch, so each step sees the same rows', () => {
+    const six = { ...config, batchSize: 6 };
+    const plan = planRun(spec, six, { ...unlimited, bufferLimit: largestActivationBytes(spec, 5, 32) });
+    expect([plan.config.batchSize, plan.config.gradAccum]).toEqual([3, 2]);
+  });
+
+  it('fits a memory budget', () => {
+    const budget = estimateMemory(spec, 1, 32, { method: 'lora', rank: config.rank }).peak + 1;
+    const plan = planRun(spec, config, { ...unlimited, memory: budget });
+    expect([plan.config.batchSize, plan.config.gradAccum]).toEqual([1, 4]);
+    expect(plan.estimate.peak).toBeLessThanOrEqual(budget);
+    expect(plan.reason).toMatch(/it needs about .* above the .* of GPU memory allowed/);
+  });
+
+  it('refuses, with the numbers and what to change, when one row does not fit', () => {
+    const attempt = () => planRun(spec, config, { ...unlimited, memory: 1000 });
+    expect(attempt).toThrow(RunDoesNotFit);
+    expect(attempt).toThrow(/^this run cannot fit on this GPU even one row at a time: it needs about .* above the 1000 B of GPU memory allowed \(weights .*\)\. Lower the sequence length \(32\) or the rank, or use a smaller model\.$/);
+  });
+});
