@@ -81,8 +81,11 @@ export function SettingsPanel() {
 function MemoryEstimate() {
   const spec = useStore((s) => s.modelInfo?.spec);
   const config = useStore((s) => s.config);
+  const limits = useStore((s) => s.gpuInfo?.limits);
   if (!spec) return null;
-  const m = estimateMemory(spec, config.batchSize, config.seqLen, { method: config.method, rank: config.rank });
+  // A vocabulary or logits above one binding adds the split head's scratch (src/engine/lm-head.ts).
+  const bindingLimit = Math.min(limits?.maxStorageBufferBindingSize ?? Infinity, limits?.maxBufferSize ?? Infinity);
+  const m = estimateMemory(spec, config.batchSize, config.seqLen, { method: config.method, rank: config.rank }, bindingLimit);
   return (
     <p className="muted small" data-testid="memory-estimate">
       Estimated GPU memory: {formatBytes(m.peak)} (weights {formatBytes(m.weights)}, activations {formatBytes(m.activations)}
