@@ -7,6 +7,11 @@
 //                   dwte[tokens[n], c]; a token repeated in the batch is summed by one invocation.
 //   embedding_dwpe: one invocation per (t, c) sums dout over the rows at position t.
 // A token ≥ V (the rows wte holds) contributes nothing instead of reading or writing outside it.
+//
+// A vocabulary larger than one storage binding is split by rows into tables of V_k rows starting at
+// row_offset (src/engine/vocab-chunks.ts): embedding_forward gathers from the first table, then
+// embedding_add_rows adds each later table's rows for the tokens it holds (exactly one table holds
+// a token, the others add nothing); embedding_dwte takes the table's row_offset the same way.
 // 1-D grids fold into y past 65,535 workgroups (grid1d in src/gpu/dispatch.ts).
 
 override HAS_WPE: bool = false;
@@ -15,6 +20,7 @@ struct Params {
   N: u32,
   T: u32,
   C: u32,
+  row_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -45,7 +51,22 @@ fn embedding_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
   out[i] = value;
 }
 
-@group(0) @binding(1) var<storage, read_write> dwte: array<f32>; // [V, C]
+@group(0) @binding(1) var<storage, read_write> out_rows: array<f32>; // [N, C]
+@group(0) @binding(2) var<storage, read> tokens_rows: array<u32>; // [N]
+@group(0) @binding(3) var<storage, read> wte_rows: array<f32>; // [V_k, C]: rows row_offset .. row_offset + V_k
+
+@compute @workgroup_size(256)
+fn embedding_add_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= p.N * p.C) { return; }
+  let n = i / p.C;
+  let c = i % p.C;
+  // A token below row_offset wraps to a huge u32 and fails the test, as one past the table does.
+  let row = tokens_rows[n] - p.row_offset;
+  if (row < arrayLength(&wte_rows) / p.C) { out_rows[i] += wte_rows[row * p.C + c]; }
+}
+
+@group(0) @binding(1) var<storage, read_write> dwte: array<f32>; // [V_k, C]: rows row_offset .. row_offset + V_k
 @group(0) @binding(2) var<storage, read> dout_te: array<f32>; // [N, C]
 @group(0) @binding(3) var<storage, read> tokens_te: array<u32>; // [N]
 
@@ -55,8 +76,8 @@ fn embedding_dwte(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   if (c >= p.C) { return; }
   let V = arrayLength(&dwte) / p.C;
   for (var n = 0u; n < p.N; n++) {
-    let token = tokens_te[n];
-    if (token < V) { dwte[token * p.C + c] += dout_te[n * p.C + c]; }
+    let row = tokens_te[n] - p.row_offset;
+    if (row < V) { dwte[row * p.C + c] += dout_te[n * p.C + c]; }
   }
 }
 

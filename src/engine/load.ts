@@ -1,9 +1,11 @@
 // Streams a checkpoint's weights to GPU buffers one tensor at a time, so no more than one tensor is
-// ever held in JS memory.
+// ever held in JS memory. A vocabulary tensor larger than one storage binding arrives as row chunks
+// (./row-chunks.ts); any other tensor that large is refused before anything is read.
 
 import type { Gpu } from '../gpu/gpu';
 import type { OpenedModel } from '../model/load';
 import { readWeights } from '../model/weights';
+import { ROW_SPLIT_TENSORS, uploadWeight } from './row-chunks';
 
 export interface LoadProgress {
   tensors: number;
@@ -14,10 +16,10 @@ export interface LoadProgress {
 }
 
 export async function uploadWeights(gpu: Gpu, model: OpenedModel, onProgress?: (p: LoadProgress) => void): Promise<Map<string, GPUBuffer>> {
-  const limit = gpu.info.limits.maxStorageBufferBindingSize ?? Infinity;
+  const limit = gpu.bindingLimitBytes;
   const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1) * 4;
   for (const entry of model.entries) {
-    if (sizeOf(entry.shape) > limit) {
+    if (sizeOf(entry.shape) > limit && !ROW_SPLIT_TENSORS.has(entry.name)) {
       throw new RangeError(
         `${entry.hfName} needs ${sizeOf(entry.shape)} bytes in f32, above this GPU's largest storage binding (${limit} bytes)`,
       );
@@ -26,11 +28,13 @@ export async function uploadWeights(gpu: Gpu, model: OpenedModel, onProgress?: (
   const totalBytes = model.entries.reduce((sum, e) => sum + sizeOf(e.shape), 0);
   const weights = new Map<string, GPUBuffer>();
   let bytes = 0;
+  let tensors = 0;
   try {
     for await (const { entry, data } of readWeights(model.checkpoint, model.entries)) {
-      weights.set(entry.name, gpu.upload(entry.name, data));
+      uploadWeight(gpu, weights, entry.name, entry.shape, data, entry.hfName);
       bytes += data.byteLength;
-      onProgress?.({ tensors: weights.size, totalTensors: model.entries.length, bytes, totalBytes, name: entry.hfName });
+      tensors += 1;
+      onProgress?.({ tensors, totalTensors: model.entries.length, bytes, totalBytes, name: entry.hfName });
     }
   } catch (error) {
     for (const buffer of weights.values()) buffer.destroy();

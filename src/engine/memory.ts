@@ -16,7 +16,19 @@ export interface MemoryEstimate {
   peak: number;
 }
 
-export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable: { method: 'gora' | 'lora' | 'full'; rank: number }): MemoryEstimate {
+/**
+ * bindingLimit: the GPU's storage-binding limit in bytes (Gpu.bindingLimitBytes). Splitting a larger
+ * vocabulary table into row chunks (row-chunks.ts) moves its bytes without adding any, but the split
+ * LM head needs a scratch of (token rows) × (rows per chunk) logits (vocab-chunks.ts), and logits
+ * above the limit a scratch for one pass of R token rows (lm-head.ts).
+ */
+export function estimateMemory(
+  spec: ModelSpec,
+  B: number,
+  T: number,
+  trainable: { method: 'gora' | 'lora' | 'full'; rank: number },
+  bindingLimit = Infinity,
+): MemoryEstimate {
   const { hiddenSize: C, heads: Hq, kvHeads: Hkv, headDim: D, intermediateSize: F, vocabSize: V, layers: L } = spec;
   const N = B * T;
   const linears = blockLinears(spec);
@@ -29,7 +41,10 @@ export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable:
   const perLayer = 4 * N * C + 2 * normSaved + N * (2 * Hq * D + 2 * Hkv * D) + B * Hq * T + N * F * (spec.mlp === 'swiglu' ? 3 : 2);
   const shared = 2 * N + (L + 1) * N * C + N * C * 2 + normSaved + N * V + N + (spec.architecture === 'gpt2' ? 3 * N * C : 0);
   const backward = 2 * N * C + 2 * N * Hq * D + 2 * N * Hkv * D + B * Hq * T + 3 * N * F;
-  const activations = L * perLayer + shared + backward;
+  const R = Math.min(N, Math.max(1, Math.floor(bindingLimit / (V * 4))));
+  const passScratch = R < N ? R * (2 * C + V + 2) : 0;
+  const headScratch = V * C * 4 > bindingLimit ? R * Math.min(V, Math.max(1, Math.floor(bindingLimit / (C * 4)))) : 0;
+  const activations = L * perLayer + shared + backward + headScratch + passScratch;
 
   const targetWeights = L * linears.reduce((sum, l) => sum + l.out * l.in, 0);
   const adapterParameters = L * linears.reduce((sum, l) => sum + trainable.rank * (l.out + l.in), 0);

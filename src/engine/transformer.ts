@@ -11,14 +11,13 @@ import { blockLinears, linearName, type BlockLinear } from './architecture';
 import { linearBackward, linearForward, type BiasGradient, type LinearWeights, type LoraAdapter } from './linear';
 import { attentionBackward, attentionForward, type AttentionShape } from './ops/attention';
 import { add, copyColumns } from './ops/elementwise';
-import { matmul } from './ops/matmul';
-import { crossEntropy } from './ops/crossentropy';
-import { embeddingBackward, embeddingForward } from './ops/embedding';
 import { geluBackward, geluForward, swigluBackward, swigluForward } from './ops/activation';
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from './ops/norm';
 import { ropeBackward, ropeForward } from './ops/rope';
 import { ropeTables } from './rope-tables';
 import { TransformerBuffers, type NormSaved } from './transformer-buffers';
+import { VocabChunks } from './vocab-chunks';
+import { headRowsPerPass, LmHead } from './lm-head';
 
 export interface BatchShape {
   B: number;
@@ -39,25 +38,36 @@ export class Transformer {
   private readonly buffers: TransformerBuffers;
   private readonly attention: AttentionShape;
   private readonly rope: { cos: GPUBuffer; sin: GPUBuffer } | null;
+  /** The embedding and LM head, split by rows when larger than one binding (./row-chunks.ts). */
+  private readonly vocab: VocabChunks;
+  /** The LM head and loss, in passes over the tokens when the logits exceed one binding (./lm-head.ts). */
+  private readonly head: LmHead;
 
   constructor(
     readonly gpu: Gpu,
     readonly spec: ModelSpec,
-    /** Every weight by canonical name (`embed`, `layers.0.attn.q.weight`, …), linear weights [out, in]. */
+    /**
+     * Every weight by canonical name (`embed`, `layers.0.attn.q.weight`, …), linear weights [out, in];
+     * a vocabulary tensor above the binding limit as its row chunks (`embed[0]`, …: ./row-chunks.ts).
+     */
     readonly weights: Map<string, GPUBuffer>,
     readonly shape: BatchShape,
   ) {
     const { B, T } = shape;
     if (T > spec.maxPositions) throw new RangeError(`sequence length ${T} is above the model's ${spec.maxPositions} positions`);
     this.N = B * T;
-    // The logits are the largest activation; past the binding limit no kernel could read them.
+    // The logits are the largest activation: past the binding limit the head runs over rows of
+    // tokens (./lm-head.ts), but the whole [N, V] still lives in one buffer.
     const logitBytes = this.N * spec.vocabSize * 4;
-    const limit = gpu.info.limits.maxStorageBufferBindingSize ?? Infinity;
+    const limit = gpu.info.limits.maxBufferSize ?? Infinity;
     if (logitBytes > limit) {
-      throw new RangeError(`batch ${B} × sequence ${T} × vocabulary ${spec.vocabSize} needs ${logitBytes} bytes of logits, above this GPU's ${limit}-byte binding limit: lower the batch size or the sequence length (use gradient accumulation for a larger effective batch)`);
+      throw new RangeError(`batch ${B} × sequence ${T} × vocabulary ${spec.vocabSize} needs ${logitBytes} bytes of logits, above this GPU's largest buffer (${limit} bytes): lower the batch size or the sequence length (use gradient accumulation for a larger effective batch)`);
     }
+    const headRows = headRowsPerPass(this.N, spec.vocabSize, gpu.bindingLimitBytes);
     this.linears = blockLinears(spec);
     this.attention = { B, T, Hq: spec.heads, Hkv: spec.kvHeads, D: spec.headDim };
+    this.vocab = new VocabChunks(gpu, weights, spec.tiedEmbeddings, this.N, spec.hiddenSize, spec.vocabSize, headRows);
+    this.head = new LmHead(gpu, this.vocab, this.N, spec.hiddenSize, spec.vocabSize, headRows);
     this.buffers = new TransformerBuffers(gpu, spec, shape);
     if (spec.rope) {
       const tables = ropeTables(spec.rope, spec.headDim, T);
@@ -141,6 +151,8 @@ export class Transformer {
     this.untrackWeightGradients();
     this.untrackParameterGradients();
     this.buffers.destroy();
+    this.vocab.destroy();
+    this.head.destroy();
     this.rope?.cos.destroy();
     this.rope?.sin.destroy();
   }
@@ -181,31 +193,23 @@ export class Transformer {
    * their gradient, ready for backward.
    */
   forward(enc: Encoder, gradScale: number | null): void {
-    const { spec, N, buffers: a } = this;
-    const { hiddenSize: C, vocabSize: V } = spec;
-    embeddingForward(enc, a.residual[0], a.tokens, this.weight('embed'), spec.rope ? null : this.weight('pos_embed'), N, this.shape.T, C);
+    const { spec, buffers: a } = this;
+    this.vocab.embedForward(enc, a.residual[0], a.tokens, spec.rope ? null : this.weight('pos_embed'), this.shape.T);
     for (let l = 0; l < spec.layers; l++) this.blockForward(enc, l);
     this.normForward(enc, a.finalNormOut, a.finalNorm, a.residual[spec.layers], 'final_norm');
-    const lmHead = spec.tiedEmbeddings ? this.weight('embed') : this.weight('lm_head');
-    matmul(enc, a.logits, a.finalNormOut, lmHead, null, { M: N, N: V, K: C, transB: true });
-    crossEntropy(enc, a.losses, a.logits, a.targets, N, V, gradScale);
+    this.head.forward(enc, a.logits, a.losses, a.finalNormOut, a.targets, gradScale);
   }
 
   /** Backward pass after `forward(enc, scale)`: adds into adapter, weight and input gradients. */
   backward(enc: Encoder): void {
-    const { spec, N, buffers: a } = this;
-    const { hiddenSize: C, vocabSize: V } = spec;
-    const headName = spec.tiedEmbeddings ? 'embed' : 'lm_head';
+    const { spec, buffers: a } = this;
     enc.clear(a.dres);
-    matmul(enc, a.dnorm, a.logits, this.weight(headName), null, { M: N, N: C, K: V }); // dlogits · W_lm
-    // dW_lm [V, C] += dlogitsᵀ · x_final; a tied head adds into the embedding's gradient.
-    const dHead = this.parameterGradients.get(headName);
-    if (dHead) matmul(enc, dHead, a.logits, a.finalNormOut, null, { M: V, N: C, K: N, transA: true, accumulate: true });
+    // dnorm = dlogits · W_lm; dW_lm [V, C] += dlogitsᵀ · x_final (a tied head adds into the embedding's gradient).
+    this.head.backward(enc, a.dnorm, this.parameterGradients, a.logits, a.finalNormOut);
     this.normBackward(enc, a.dres, a.dnorm, a.residual[spec.layers], a.finalNorm, 'final_norm');
     for (let l = spec.layers - 1; l >= 0; l--) this.blockBackward(enc, l);
-    const dEmbed = this.parameterGradients.get('embed') ?? null;
     const dPos = spec.rope ? null : (this.parameterGradients.get('pos_embed') ?? null);
-    if (dEmbed || dPos) embeddingBackward(enc, dEmbed, dPos, a.dres, a.tokens, N, this.shape.T, C);
+    this.vocab.embedBackward(enc, this.parameterGradients, dPos, a.dres, a.tokens, this.shape.T);
   }
 
   private blockForward(enc: Encoder, l: number): void {

@@ -66,6 +66,12 @@ export class Gpu {
   peakBytes = 0;
   /** Chosen from the adapter; tests set it to run both variants on one device. */
   kernelVariant: KernelVariant;
+  /**
+   * A storage-binding size below the device's own, or null. WebGPU grants no device limit under its
+   * 128 MiB default, so tests (and `--binding-limit`) set this to make the engine split tensors as a
+   * GPU with that limit would need (see bindingLimitBytes).
+   */
+  bindingLimit: number | null = null;
   private readonly lostListeners = new Set<(info: DeviceLost) => void>();
 
   private constructor(
@@ -116,6 +122,15 @@ export class Gpu {
       limits: limitsRecord(device.limits),
     };
     return new Gpu(device, info, settle);
+  }
+
+  /**
+   * The most bytes one storage binding may hold: maxStorageBufferBindingSize, no more than
+   * maxBufferSize (a binding lies inside one buffer), and bindingLimit when that is lower.
+   */
+  get bindingLimitBytes(): number {
+    const { maxStorageBufferBindingSize: binding, maxBufferSize: buffer } = this.info.limits;
+    return Math.min(binding ?? Infinity, buffer ?? Infinity, this.bindingLimit ?? Infinity);
   }
 
   get isLost(): DeviceLost | null {

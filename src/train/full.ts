@@ -6,6 +6,7 @@ import type { ParameterGroup } from '../engine/optimizer';
 import { Random } from '../engine/random';
 import type { Transformer } from '../engine/transformer';
 import type { WeightEntry } from '../model/spec';
+import { joinRowChunks } from '../engine/row-chunks';
 
 /**
  * Makes the model's backward pass accumulate every weight's gradient and returns one optimizer group
@@ -16,11 +17,14 @@ export function fullParameterGroups(model: Transformer): ParameterGroup[] {
   return [...model.weights].map(([name, param]) => ({ name, param, grad: grads.get(name)!, size: param.size / 4, lrMultiplier: 1 }));
 }
 
-/** Every weight as it now stands, by canonical name, in the engine's layout ([out, in] linears). */
+/**
+ * Every weight as it now stands, by canonical name, in the engine's layout ([out, in] linears); a
+ * tensor split by rows (src/engine/row-chunks.ts) is read chunk by chunk and joined.
+ */
 export async function readModelWeights(model: Transformer): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const [name, buffer] of model.weights) out.set(name, await model.gpu.readF32(buffer));
-  return out;
+  return joinRowChunks(out);
 }
 
 /** Number of trainable values: every float of every weight. */

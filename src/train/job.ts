@@ -21,6 +21,7 @@ import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { loraInit, scanAndAllocate, type InitialAdapter } from './adapters';
 import { fullParameterGroups, readModelWeights } from './full';
+import { splitLike } from '../engine/row-chunks';
 import { checkpointFiles, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
 import { explainFailure, JobStopped, numericalFault, type RunPosition } from './faults';
 
@@ -305,7 +306,8 @@ function restore(model: Transformer, checkpoint: Checkpoint): void {
     for (const [name, a] of checkpoint.adapters) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
     return;
   }
-  const saved = checkpoint.weights ?? new Map<string, Float32Array>();
+  // Saved whole (readModelWeights); cut into the model's row chunks where it splits a tensor.
+  const saved = splitLike(model.weights, checkpoint.weights ?? new Map<string, Float32Array>());
   for (const [name, buffer] of model.weights) {
     const w = saved.get(name);
     if (!w || w.byteLength !== buffer.size) throw new RangeError(`the checkpoint's weight "${name}" ${w ? `has ${w.length} values, the model ${buffer.size / 4}` : 'is missing'}`);

@@ -38,19 +38,28 @@ export class RunDoesNotFit extends RangeError {
   }
 }
 
-/** The largest single activation buffer of a micro-batch: the logits, or the MLP's hidden state. */
-export function largestActivationBytes(spec: ModelSpec, B: number, T: number): number {
-  return 4 * B * T * Math.max(spec.vocabSize, spec.intermediateSize, spec.heads * spec.headDim);
+/**
+ * The largest activation of a micro-batch that one binding must hold: the MLP's hidden state or the
+ * attention's. The logits are not among them: past the binding limit the head and the loss run in
+ * passes of token rows (src/engine/lm-head.ts), so they need only fit one buffer.
+ */
+export function largestBindingBytes(spec: ModelSpec, B: number, T: number): number {
+  return 4 * B * T * Math.max(spec.intermediateSize, spec.heads * spec.headDim, spec.hiddenSize);
+}
+
+export function logitBytes(spec: ModelSpec, B: number, T: number): number {
+  return 4 * B * T * spec.vocabSize;
 }
 
 export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget): RunPlan {
   const rows = config.batchSize * config.gradAccum;
   const T = config.seqLen;
-  const single = Math.min(device.bindingLimit, device.bufferLimit);
-  const estimateFor = (b: number) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank });
+  const estimateFor = (b: number) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank }, Math.min(device.bindingLimit, device.bufferLimit));
   const problem = (b: number): string | null => {
-    const largest = largestActivationBytes(spec, b, T);
-    if (largest > single) return `its largest activation (${b} × ${T} tokens × ${Math.max(spec.vocabSize, spec.intermediateSize)} values, ${formatBytes(largest)}) is above this GPU's ${formatBytes(single)} binding limit`;
+    const logits = logitBytes(spec, b, T);
+    if (logits > device.bufferLimit) return `its logits (${b} × ${T} tokens × ${spec.vocabSize} values, ${formatBytes(logits)}) are above this GPU's ${formatBytes(device.bufferLimit)} buffer limit`;
+    const largest = largestBindingBytes(spec, b, T);
+    if (largest > device.bindingLimit) return `an activation of ${formatBytes(largest)} is above this GPU's ${formatBytes(device.bindingLimit)} binding limit`;
     const peak = estimateFor(b).peak;
     if (device.memory !== null && peak > device.memory) return `it needs about ${formatBytes(peak)}, above the ${formatBytes(device.memory)} of GPU memory allowed`;
     return null;

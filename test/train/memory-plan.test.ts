@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { estimateMemory } from '../../src/engine/memory';
 import { defaultConfig } from '../../src/train/config';
-import { describePlan, largestActivationBytes, planRun, RunDoesNotFit } from '../../src/train/memory-plan';
+import { describePlan, largestBindingBytes, logitBytes, planRun, RunDoesNotFit } from '../../src/train/memory-plan';
 import { loadFixture } from '../engine/fixtures';
 
 const { model } = await loadFixture('qwen2');
@@ -19,18 +19,24 @@ describe('planRun', () => {
     expect(plan.estimate).toEqual(estimateMemory(spec, 4, 32, { method: 'lora', rank: config.rank }));
   });
 
-  it('halves the micro-batch and doubles accumulation (and the scan batches) when the logits pass the binding limit', () => {
-    const limit = largestActivationBytes(spec, 3, 32);
-    const plan = planRun(spec, config, { ...unlimited, bindingLimit: limit });
+  it('halves the micro-batch and doubles accumulation (and the scan batches) when the logits pass the buffer limit', () => {
+    const plan = planRun(spec, config, { ...unlimited, bufferLimit: logitBytes(spec, 3, 32) });
     expect([plan.config.batchSize, plan.config.gradAccum, plan.config.scanBatches]).toEqual([2, 2, 6]);
-    expect(plan.reason).toMatch(/a micro-batch of 4 rows does not fit \(its largest activation .* is above this GPU's .* binding limit\)/);
+    expect(plan.reason).toMatch(/a micro-batch of 4 rows does not fit \(its logits \(4 × 32 tokens × \d+ values, .*\) are above this GPU's .* buffer limit\)/);
     expect(describePlan(plan)).toMatch(/^GPU memory: about .* at peak \(weights .*\); micro-batch 2 × 2 accumulated, because a micro-batch of 4 rows/);
   });
 
   it('only takes micro-batches that divide the effective batch, so each step sees the same rows', () => {
     const six = { ...config, batchSize: 6 };
-    const plan = planRun(spec, six, { ...unlimited, bufferLimit: largestActivationBytes(spec, 5, 32) });
+    const plan = planRun(spec, six, { ...unlimited, bindingLimit: largestBindingBytes(spec, 5, 32) });
     expect([plan.config.batchSize, plan.config.gradAccum]).toEqual([3, 2]);
+    expect(plan.reason).toMatch(/an activation of .* is above this GPU's .* binding limit/);
+  });
+
+  it("leaves logits above the binding limit to the head's passes over token rows", () => {
+    const plan = planRun(spec, config, { ...unlimited, bindingLimit: Math.max(logitBytes(spec, 1, 32), largestBindingBytes(spec, 4, 32)) });
+    expect(plan.reason).toBeNull();
+    expect(plan.estimate.activations).toBeGreaterThan(planRun(spec, config, unlimited).estimate.activations);
   });
 
   it('fits a memory budget', () => {

@@ -10,11 +10,12 @@ import code from '../../../shaders/embedding.wgsl?raw';
 
 export const EMBEDDING_SHADER: Shader = { name: 'shaders/embedding.wgsl', code };
 
-function uniforms(N: number, T: number, C: number): ArrayBuffer {
+function uniforms(N: number, T: number, C: number, rowOffset = 0): ArrayBuffer {
   return packUniforms([
     ['u32', N],
     ['u32', T],
     ['u32', C],
+    ['u32', rowOffset],
   ]);
 }
 
@@ -44,9 +45,25 @@ export function embeddingForward(
 }
 
 /**
+ * out [N,C] += wte_rows[tokens[n] − rowOffset] for the rows whose token lies in rowOffset ..
+ * rowOffset + V_k, where wte_rows [V_k, C] is one row range of a vocabulary split across bindings;
+ * other rows are left as they are. After embeddingForward on the first range, one call per later
+ * range completes the lookup.
+ */
+export function embeddingAddRows(enc: Encoder, out: GPUBuffer, tokens: GPUBuffer, wteRows: GPUBuffer, rowOffset: number, N: number, C: number): void {
+  const op = 'embeddingAddRows';
+  requireDims(op, { N, C });
+  requireFloats(op, 'out', out, N * C);
+  requireFloats(op, 'tokens', tokens, N);
+  requireFloats(op, 'wteRows', wteRows, C);
+  enc.dispatch({ shader: EMBEDDING_SHADER, entryPoint: 'embedding_add_rows' }, grid1d(N * C, 256), [out, tokens, wteRows], uniforms(N, 1, C, rowOffset));
+}
+
+/**
  * dwte [V,C] += Σ over rows with that token of dout, dwpe [≥ T, C] += Σ over rows at that position
- * of dout (each skipped when null); dout [N,C], tokens u32 [N]. No float atomics: the result does
- * not depend on scheduling.
+ * of dout (each skipped when null); dout [N,C], tokens u32 [N]. With rowOffset, dwte [V_k, C] is the
+ * gradient of vocabulary rows rowOffset .. rowOffset + V_k only (a vocabulary split across bindings)
+ * and other tokens are skipped. No float atomics: the result does not depend on scheduling.
  */
 export function embeddingBackward(
   enc: Encoder,
@@ -57,6 +74,7 @@ export function embeddingBackward(
   N: number,
   T: number,
   C: number,
+  rowOffset = 0,
 ): void {
   const op = 'embeddingBackward';
   requireDims(op, { N, T, C });
@@ -64,7 +82,7 @@ export function embeddingBackward(
   if (dwpe) requireFloats(op, 'dwpe', dwpe, T * C);
   requireFloats(op, 'dout', dout, N * C);
   requireFloats(op, 'tokens', tokens, N);
-  const u = uniforms(N, T, C);
+  const u = uniforms(N, T, C, rowOffset);
   if (dwte) enc.dispatch({ shader: EMBEDDING_SHADER, entryPoint: 'embedding_dwte' }, grid1d(C, 256), [dwte, dout, tokens], u);
   if (dwpe) enc.dispatch({ shader: EMBEDDING_SHADER, entryPoint: 'embedding_dwpe' }, grid1d(T * C, 256), [dwpe, dout], u);
 }

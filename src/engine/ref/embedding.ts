@@ -47,3 +47,26 @@ export function embeddingBackwardRef(
     }
   }
 }
+
+// One row range of a vocabulary split across bindings (shaders/embedding.wgsl, embedding_add_rows):
+// out [N,C] += wteRows[tokens[n] − rowOffset] where the token lies in rowOffset .. rowOffset + V_k,
+// wteRows [V_k, C]; other rows of out are left as they are.
+export function embeddingAddRowsRef(out: Floats, tokens: Uint32Array, wteRows: Floats, rowOffset: number, N: number, C: number): void {
+  const rows = Math.floor(wteRows.length / C);
+  for (let n = 0; n < N; n++) {
+    const row = tokens[n] - rowOffset;
+    if (row < 0 || row >= rows) continue;
+    for (let c = 0; c < C; c++) out[n * C + c] += wteRows[row * C + c];
+  }
+}
+
+// The gradient of one row range (embedding_dwte with a row offset): dwteRows [V_k, C] += dout [N,C]
+// of the rows whose token lies in rowOffset .. rowOffset + V_k.
+export function embeddingRowsBackwardRef(dwteRows: Floats, dout: Floats, tokens: Uint32Array, rowOffset: number, N: number, C: number): void {
+  const rows = Math.floor(dwteRows.length / C);
+  for (let n = 0; n < N; n++) {
+    const row = tokens[n] - rowOffset;
+    if (row < 0 || row >= rows) continue;
+    for (let c = 0; c < C; c++) dwteRows[row * C + c] += dout[n * C + c];
+  }
+}
