@@ -49,6 +49,7 @@ const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
   ['alpha', 'alpha'],
   ['gamma', 'gamma'],
   ['scan-batches', 'scanBatches'],
+  ['scan-passes', 'scanPasses'],
   ['lora-plus-ratio', 'loraPlusRatio'],
   ['warmup', 'warmupFraction'],
   ['min-lr-ratio', 'minLrRatio'],
@@ -144,10 +145,8 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   try {
     const plan = fitToGpu(model, config, gpu, gpuMemory, Boolean(checkpoint));
     log(describePlan(plan));
-    if (plan.reason) {
-      config = plan.config;
-      data = await loadData(dataValues, model, config);
-    }
+    if (plan.config.batchSize !== config.batchSize) data = await loadData(dataValues, model, plan.config);
+    config = plan.config;
     result = await runJob({
       gpu,
       model,

@@ -21,7 +21,7 @@ commands:
                                          run a model on a text; write input_ids and logits
   finetune [--model DIR] [--data FILE] --method gora|lora|full --out DIR
            [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
-            --gamma --scan-batches --features id|sqrt|log1p --seed --val-fraction
+            --gamma --scan-batches --scan-passes --features id|sqrt|log1p --seed --val-fraction
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
             --eval-every --eval-batches --generate --max-new-tokens
             --format jsonl|csv|tsv|text --prompt-column --completion-column

@@ -8,7 +8,10 @@ import { blockLinears } from './architecture';
 export interface MemoryEstimate {
   weights: number;
   activations: number;
-  /** Σ ∂L/∂W of every target layer during GoRA's scan (freed before training). */
+  /**
+   * Σ ∂L/∂W of the target layers on the GPU at once during GoRA's scan (freed before training): all
+   * of them, or with scanPasses > 1 the largest group of layers (src/gora/scan.ts).
+   */
   scanGradients: number;
   /** Trainable parameters, their gradients and two AdamW moments. */
   training: number;
@@ -26,7 +29,7 @@ export function estimateMemory(
   spec: ModelSpec,
   B: number,
   T: number,
-  trainable: { method: 'gora' | 'lora' | 'full'; rank: number },
+  trainable: { method: 'gora' | 'lora' | 'full'; rank: number; scanPasses?: number },
   bindingLimit = Infinity,
 ): MemoryEstimate {
   const { hiddenSize: C, heads: Hq, kvHeads: Hkv, headDim: D, intermediateSize: F, vocabSize: V, layers: L } = spec;
@@ -52,7 +55,10 @@ export function estimateMemory(
   const parameters = trainable.method === 'full' ? weights : trainable.method === 'gora' ? 2 * adapterParameters : adapterParameters;
   // Parameters' gradients and two moments (the parameters of full training are the weights already counted).
   const training = (trainable.method === 'full' ? 3 : 4) * parameters + (trainable.method === 'full' ? 0 : 2 * N * trainable.rank * L * linears.length);
-  const scanGradients = trainable.method === 'gora' ? targetWeights : 0;
+  const passes = Math.min(L, trainable.scanPasses ?? 1);
+  // Groups of consecutive layers; past one pass, one offloaded gradient comes back at a time.
+  const reloaded = passes > 1 ? Math.max(...linears.map((l) => l.out * l.in)) : 0;
+  const scanGradients = trainable.method === 'gora' ? (targetWeights * Math.ceil(L / passes)) / L + reloaded : 0;
   const bytes = (floats: number) => floats * 4;
   return {
     weights: bytes(weights),

@@ -31,6 +31,8 @@ export class Transformer {
   readonly adapters = new Map<string, LoraAdapter>();
   /** Gradients of frozen linear weights by linear name, accumulated by backward (GoRA's scan). */
   readonly weightGradients = new Map<string, GPUBuffer>();
+  private readonly offloadedGradients = new Map<string, Float32Array>();
+  private reloaded: { name: string; buffer: GPUBuffer } | null = null;
   /** Gradients of every weight by weight name (`embed`, `layers.0.norm1.weight`, …): full training. */
   readonly parameterGradients = new Map<string, GPUBuffer>();
   /** [N] of 1, while parameterGradients are tracked: bias gradients are onesᵀ·dy. */
@@ -123,6 +125,40 @@ export class Transformer {
   untrackWeightGradients(): void {
     for (const buffer of this.weightGradients.values()) buffer.destroy();
     this.weightGradients.clear();
+    this.offloadedGradients.clear();
+    this.reloaded?.buffer.destroy();
+    this.reloaded = null;
+  }
+
+  /**
+   * Moves the tracked weight gradients to CPU memory and frees their GPU buffers, so that a scan too
+   * large for the GPU can run in passes over groups of layers; weightGradient() brings one back.
+   */
+  async offloadWeightGradients(): Promise<void> {
+    for (const [name, buffer] of this.weightGradients) {
+      this.offloadedGradients.set(name, await this.gpu.readF32(buffer));
+      buffer.destroy();
+    }
+    this.weightGradients.clear();
+  }
+
+  /**
+   * The tracked ∂L/∂W of a linear weight on the GPU: the live buffer, or an offloaded one uploaded
+   * into a single buffer that the next call reuses (valid until then).
+   */
+  weightGradient(name: string): GPUBuffer {
+    const live = this.weightGradients.get(name);
+    if (live) return live;
+    const stored = this.offloadedGradients.get(name);
+    if (!stored) throw new Error(`no weight gradient is tracked for ${name}`);
+    if (this.reloaded?.name === name) return this.reloaded.buffer;
+    if (!this.reloaded || this.reloaded.buffer.size !== stored.byteLength) {
+      this.reloaded?.buffer.destroy();
+      this.reloaded = { name, buffer: this.gpu.createBuffer('offloaded dW', stored.byteLength) };
+    }
+    this.reloaded.name = name;
+    this.gpu.write(this.reloaded.buffer, stored);
+    return this.reloaded.buffer;
   }
 
   /**

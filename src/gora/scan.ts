@@ -23,41 +23,68 @@ export interface ScanResult {
 }
 
 /**
- * Runs the scan. On return `model.weightGradients` holds Σ_b ∂L_b/∂W for every target (divide by
- * `batches` for G); the caller frees them with `model.untrackWeightGradients()` when done.
+ * Runs the scan. On return the model tracks Σ_b ∂L_b/∂W for every target (`model.weightGradient`;
+ * divide by `batches` for G); the caller frees them with `model.untrackWeightGradients()` when done.
+ * With `passes` > 1 the targets are split into that many groups of consecutive layers, the batches
+ * are run once per group, and each group's gradients go to CPU memory before the next: the GPU then
+ * holds one group's gradients at a time, for `passes` times the compute (memory-plan.ts chooses).
  */
 export async function gradientScan(
   model: Transformer,
   targets: readonly LinearTarget[],
   batches: readonly ScanBatch[],
   onBatch?: (done: number, loss: number) => void,
+  passes = 1,
 ): Promise<ScanResult> {
   if (model.adapters.size > 0) throw new Error('the gradient scan runs on the frozen base model: detach adapters first');
   if (batches.length === 0) throw new RangeError('the gradient scan needs at least one batch');
   const start = performance.now();
-  const gpu = model.gpu;
-  for (const t of targets) model.trackWeightGradient(t.name);
+  const groups = layerGroups(targets, passes);
   const losses: number[] = [];
-  for (const [i, batch] of batches.entries()) {
-    model.setBatch(batch.tokens, batch.targets);
-    await gpu.run(`scan batch ${i}`, (enc) => {
-      model.forward(enc, 1 / batch.count);
-      model.backward(enc);
-    });
-    const rowLosses = await gpu.readF32(model.losses);
-    losses.push(rowLosses.reduce((a, b) => a + b, 0) / batch.count);
-    onBatch?.(i + 1, losses[i]);
+  const importances: number[] = [];
+  for (const [pass, group] of groups.entries()) {
+    for (const t of group) model.trackWeightGradient(t.name);
+    for (const [i, batch] of batches.entries()) {
+      model.setBatch(batch.tokens, batch.targets);
+      await model.gpu.run(`scan batch ${i}${groups.length > 1 ? ` (pass ${pass + 1} of ${groups.length})` : ''}`, (enc) => {
+        model.forward(enc, 1 / batch.count);
+        model.backward(enc);
+      });
+      // The losses are the same in every pass: the first one reports them.
+      if (pass > 0) continue;
+      const rowLosses = await model.gpu.readF32(model.losses);
+      losses.push(rowLosses.reduce((a, b) => a + b, 0) / batch.count);
+      onBatch?.(i + 1, losses[i]);
+    }
+    importances.push(...(await meanAbsProducts(model, group, batches.length)));
+    if (groups.length > 1) await model.offloadWeightGradients();
   }
+  return { importances, losses, batches: batches.length, seconds: (performance.now() - start) / 1000 };
+}
 
+/** Consecutive runs of targets, split between layers into `passes` groups of near-equal size. */
+export function layerGroups(targets: readonly LinearTarget[], passes: number): LinearTarget[][] {
+  // Canonical names are `layers.{i}.…`.
+  const layerOf = (t: LinearTarget) => t.name.split('.')[1];
+  const layers = [...new Set(targets.map(layerOf))];
+  const count = Math.max(1, Math.min(passes, layers.length));
+  return Array.from({ length: count }, (_, g) => {
+    const chosen = new Set(layers.slice(Math.floor((g * layers.length) / count), Math.floor(((g + 1) * layers.length) / count)));
+    return targets.filter((t) => chosen.has(layerOf(t)));
+  });
+}
+
+/** mean |W ⊙ G| of each target, reduced on the GPU from the tracked Σ_b gradients. */
+async function meanAbsProducts(model: Transformer, targets: readonly LinearTarget[], batches: number): Promise<number[]> {
+  const gpu = model.gpu;
   const out = gpu.createBuffer('importances', targets.length * 4);
   const scratch = gpu.createBuffer('importance partials', Math.max(...targets.map((t) => partialGroups(t.out * t.in))) * 4);
   try {
     await gpu.run('importance', (enc) => {
-      targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.weights.get(`${t.name}.weight`)!, model.weightGradients.get(t.name)!, t.out * t.in));
+      targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.weights.get(`${t.name}.weight`)!, model.weightGradient(t.name), t.out * t.in));
     });
     // The gradients hold Σ_b; mean|W ⊙ G| = mean|W ⊙ Σ_b| / N.
-    const sums = await gpu.readF32(out, targets.length);
-    return { importances: [...sums].map((s) => s / batches.length), losses, batches: batches.length, seconds: (performance.now() - start) / 1000 };
+    return [...(await gpu.readF32(out, targets.length))].map((s) => s / batches);
   } finally {
     out.destroy();
     scratch.destroy();
@@ -67,8 +94,7 @@ export async function gradientScan(
 /** G·A₀ᵀ [m, r] for one target, from the scan's Σ_b gradients (so scaled by 1/N). */
 export async function gradientTimesAT(model: Transformer, target: LinearTarget, A0: Float32Array, rank: number, batches: number): Promise<Float32Array> {
   const gpu = model.gpu;
-  const gradient = model.weightGradients.get(target.name);
-  if (!gradient) throw new Error(`no scan gradient for ${target.name}`);
+  const gradient = model.weightGradient(target.name);
   const a = gpu.upload(`${target.name} A0`, A0);
   const ga = gpu.createBuffer(`${target.name} G·A0ᵀ`, target.out * rank * 4);
   try {

@@ -37,7 +37,7 @@ export async function scanAndAllocate(
     review?: (a: Allocation) => Promise<AllocationSettings>;
   },
 ): Promise<GoraInit> {
-  const scan = await gradientScan(model, targets, batches, options.onBatch);
+  const scan = await gradientScan(model, targets, batches, options.onBatch, config.scanPasses);
   try {
     const layers = targets.map((t, i) => ({ name: t.module, m: t.out, n: t.in, importance: scan.importances[i] }));
     let allocation = allocateRanks(layers, { rankRef: config.rank, rankMin: config.rankMin, rankMax: config.rankMax, features: config.features });
@@ -59,7 +59,7 @@ export async function scanAndAllocate(
     let gradients: Map<string, Float32Array> | null = null;
     if (options.keepGradients) {
       gradients = new Map();
-      for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradients.get(t.name)!)).map((g) => g / scan.batches));
+      for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradient(t.name))).map((g) => g / scan.batches));
     }
     return { scan, allocation, adapters, gradients };
   } finally {

@@ -61,7 +61,8 @@ export interface Checkpoint {
 }
 
 /** Settings that do not change what is trained, so a resume may change them; every other one is refused. */
-export const RESUMABLE_SETTINGS: readonly (keyof JobConfig)[] = ['evalEvery', 'evalBatches', 'generateSamples', 'maxNewTokens', 'checkpointEvery'];
+// scanPasses too: a resumed run does not repeat the scan.
+export const RESUMABLE_SETTINGS: readonly (keyof JobConfig)[] = ['evalEvery', 'evalBatches', 'generateSamples', 'maxNewTokens', 'checkpointEvery', 'scanPasses'];
 
 /** The settings of `given` that change the training and differ from the checkpoint's. */
 export function changedSettings(saved: JobConfig, given: JobConfig): Array<keyof JobConfig> {

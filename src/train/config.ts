@@ -26,6 +26,11 @@ export interface JobConfig {
   gamma: number;
   /** N, batches of the gradient scan. */
   scanBatches: number;
+  /**
+   * Passes of the scan over groups of layers (1: every layer's gradient on the GPU at once); more
+   * passes hold fewer gradients at a time for more compute. Chosen by memory-plan.ts.
+   */
+  scanPasses: number;
   features: FeatureFunction;
   /** lr_B / lr_A (LoRA+); GoRA's default 16, plain LoRA's 1. */
   loraPlusRatio: number;
@@ -65,6 +70,7 @@ export function defaultConfig(method: Method): JobConfig {
     alpha: 16,
     gamma: 0.05,
     scanBatches: 8,
+    scanPasses: 1,
     features: 'id',
     loraPlusRatio: method === 'gora' ? 16 : 1,
     warmupFraction: 0.03,
@@ -90,6 +96,7 @@ export function checkConfig(c: JobConfig): void {
     ['--seq-len', c.seqLen],
     ['--rank', c.rank],
     ['--scan-batches', c.scanBatches],
+    ['--scan-passes', c.scanPasses],
   ];
   for (const [flag, value] of positiveInt) if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${flag} must be a whole number ≥ 1, got ${value}`);
   const nonNegativeInt: Array<[string, number]> = [

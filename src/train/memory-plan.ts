@@ -54,24 +54,36 @@ export function logitBytes(spec: ModelSpec, B: number, T: number): number {
 export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget): RunPlan {
   const rows = config.batchSize * config.gradAccum;
   const T = config.seqLen;
-  const estimateFor = (b: number) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank }, Math.min(device.bindingLimit, device.bufferLimit));
+  const bindingLimit = Math.min(device.bindingLimit, device.bufferLimit);
+  const estimateFor = (b: number, scanPasses = 1) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank, scanPasses }, bindingLimit);
+  // The fewest scan passes over layer groups (at least those asked for) that fit the budget.
+  const passesFor = (b: number): number => {
+    if (device.memory === null) return config.scanPasses;
+    for (let p = config.scanPasses; p <= spec.layers; p++) if (estimateFor(b, p).peak <= device.memory) return p;
+    return config.scanPasses;
+  };
   const problem = (b: number): string | null => {
     const logits = logitBytes(spec, b, T);
     if (logits > device.bufferLimit) return `its logits (${b} × ${T} tokens × ${spec.vocabSize} values, ${formatBytes(logits)}) are above this GPU's ${formatBytes(device.bufferLimit)} buffer limit`;
     const largest = largestBindingBytes(spec, b, T);
     if (largest > device.bindingLimit) return `an activation of ${formatBytes(largest)} is above this GPU's ${formatBytes(device.bindingLimit)} binding limit`;
-    const peak = estimateFor(b).peak;
+    const peak = estimateFor(b, passesFor(b)).peak;
     if (device.memory !== null && peak > device.memory) return `it needs about ${formatBytes(peak)}, above the ${formatBytes(device.memory)} of GPU memory allowed`;
     return null;
   };
+  // The micro-batch b, with the scan in as many passes as it needs.
+  const planFor = (b: number, reason: string | null): RunPlan => {
+    const factor = config.batchSize / b;
+    const scanPasses = passesFor(b);
+    const planned = b === config.batchSize && scanPasses === config.scanPasses ? config : { ...config, batchSize: b, gradAccum: (config.batchSize * config.gradAccum) / b, scanBatches: Math.ceil(config.scanBatches * factor), scanPasses };
+    return { config: planned, estimate: estimateFor(b, scanPasses), reason };
+  };
   const asked = problem(config.batchSize);
-  if (!asked) return { config, estimate: estimateFor(config.batchSize), reason: null };
+  if (!asked) return planFor(config.batchSize, null);
   // Divisors of the effective batch, so every optimizer step still sees exactly `rows` rows.
   for (let b = config.batchSize - 1; b >= 1; b--) {
     if (rows % b !== 0 || problem(b)) continue;
-    const factor = config.batchSize / b;
-    const planned = { ...config, batchSize: b, gradAccum: rows / b, scanBatches: Math.ceil(config.scanBatches * factor) };
-    return { config: planned, estimate: estimateFor(b), reason: `a micro-batch of ${config.batchSize} rows does not fit (${asked})` };
+    return planFor(b, `a micro-batch of ${config.batchSize} rows does not fit (${asked})`);
   }
   const one = problem(1)!;
   const estimate = estimateFor(1);
@@ -83,7 +95,7 @@ export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget
 /** One line for logs: the estimate, and how the batch is cut. */
 export function describePlan(plan: RunPlan): string {
   const { estimate: e, config: c } = plan;
-  const batch = `micro-batch ${c.batchSize} × ${c.gradAccum} accumulated`;
+  const batch = `micro-batch ${c.batchSize} × ${c.gradAccum} accumulated${c.scanPasses > 1 ? `; the scan in ${c.scanPasses} passes over groups of layers` : ''}`;
   return `GPU memory: about ${formatBytes(e.peak)} at peak (${parts(e)}); ${batch}${plan.reason ? `, because ${plan.reason}` : ''}`;
 }
 

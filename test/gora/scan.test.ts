@@ -4,7 +4,8 @@ import { ReferenceTransformer } from '../../src/engine/ref/transformer';
 import { uploadWeights } from '../../src/engine/load';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
-import { gradientScan, gradientTimesAT, type ScanBatch } from '../../src/gora/scan';
+import { gradientScan, gradientTimesAT, layerGroups, type ScanBatch } from '../../src/gora/scan';
+import type { LinearTarget } from '../../src/model/spec';
 import { goraB0, kaimingUniform, loraScale } from '../../src/gora/init';
 import { allocateRanks, DEFAULT_ALLOCATION } from '../../src/gora/allocate';
 import { expectClose, testGpu } from '../gpu';
@@ -52,7 +53,7 @@ describe('GoRA scan, importance and initialisation on the GPU', async () => {
   it('accumulates the mean gradient G of every target layer as the CPU reference does', async () => {
     const results: Comparison[] = [];
     for (const t of targets) {
-      const sum = await gpu.readF32(model.weightGradients.get(t.name)!);
+      const sum = await gpu.readF32(model.weightGradient(t.name));
       const want = G.get(t.name)!;
       const scale = Math.max(...want.map(Math.abs));
       results.push(compareArrays(`G ${t.module}`, sum.map((g) => g / scanBatches.length), want, 2e-4 * scale));
@@ -120,6 +121,46 @@ describe('GoRA scan, importance and initialisation on the GPU', async () => {
     expect(mean(adapted)).toBeLessThan(mean(scan.losses));
     model.destroy();
     buffers.forEach((b) => b.destroy());
+  });
+});
+
+describe('the scan in passes over groups of layers', async () => {
+  it('gives the same losses, importances and G·A₀ᵀ as one pass, holding one group of gradients at a time', async () => {
+    const gpu = await testGpu();
+    const { model: opened } = await loadFixture('llama32');
+    const targets = opened.targets;
+    const scanBatches = batches(opened.spec.vocabSize, 2);
+    const buffers = await uploadWeights(gpu, opened);
+    const scanned = async (passes: number) => {
+      const model = new Transformer(gpu, opened.spec, buffers, { B, T });
+      const before = gpu.allocatedBytes;
+      const scan = await gradientScan(model, targets, scanBatches, undefined, passes);
+      const held = gpu.allocatedBytes - before;
+      const rng = new Random(9);
+      const projected = [];
+      for (const t of targets) projected.push(await gradientTimesAT(model, t, kaimingUniform(rng, 4, t.in), 4, scan.batches));
+      model.destroy();
+      return { scan, held, projected };
+    };
+    const one = await scanned(1);
+    const layers = opened.spec.layers;
+    const many = await scanned(layers);
+    console.log(`${layers} passes: ${many.held} bytes of gradients left on the GPU after the scan, against ${one.held} in one pass`);
+    expect(many.held).toBe(0);
+    expect(one.held).toBe(targets.reduce((sum, t) => sum + 4 * t.out * t.in, 0));
+    expect(many.scan.losses).toEqual(one.scan.losses);
+    expectClose([compareArrays('importances', many.scan.importances, one.scan.importances, 1e-6 * Math.max(...one.scan.importances))]);
+    expectClose(targets.map((t, i) => compareArrays(`G·A₀ᵀ ${t.module}`, many.projected[i], one.projected[i], 1e-6 * Math.max(...one.projected[i].map(Math.abs)))));
+    buffers.forEach((b) => b.destroy());
+  });
+
+  it('splits the targets between layers into near-equal groups', () => {
+    const targets = Array.from({ length: 5 }, (_, layer) => ['q', 'v'].map((m) => ({ name: `layers.${layer}.attn.${m}` }))).flat() as LinearTarget[];
+    const names = (passes: number) => layerGroups(targets, passes).map((g) => g.map((t) => t.name.split('.')[1]).join(''));
+    expect(names(1)).toEqual(['0011223344']);
+    expect(names(2)).toEqual(['0011', '223344']);
+    expect(names(3)).toEqual(['00', '1122', '3344']);
+    expect(names(9)).toEqual(['00', '11', '22', '33', '44']);
   });
 });
 

@@ -47,6 +47,18 @@ describe('planRun', () => {
     expect(plan.reason).toMatch(/it needs about .* above the .* of GPU memory allowed/);
   });
 
+  it("runs GoRA's scan in passes over groups of layers before it cuts the batch", () => {
+    const gora = { ...defaultConfig('gora'), batchSize: 4, seqLen: 32, rank: 1 };
+    const full = estimateMemory(spec, 4, 32, { method: 'gora', rank: gora.rank });
+    const halves = estimateMemory(spec, 4, 32, { method: 'gora', rank: gora.rank, scanPasses: 2 });
+    expect(halves.scanGradients).toBeLessThan(full.scanGradients);
+    expect(full.scanGradients).toBeGreaterThan(full.training);
+    const plan = planRun(spec, gora, { ...unlimited, memory: halves.peak });
+    expect([plan.config.batchSize, plan.config.gradAccum, plan.config.scanPasses, plan.config.scanBatches]).toEqual([4, 1, 2, gora.scanBatches]);
+    expect(plan.estimate).toEqual(halves);
+    expect(describePlan(plan)).toMatch(/micro-batch 4 × 1 accumulated; the scan in 2 passes over groups of layers$/);
+  });
+
   it('refuses, with the numbers and what to change, when one row does not fit', () => {
     const attempt = () => planRun(spec, config, { ...unlimited, memory: 1000 });
     expect(attempt).toThrow(RunDoesNotFit);
