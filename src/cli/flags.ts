@@ -22,3 +22,13 @@ export function requiredFlag(values: Record<string, unknown>, flag: string, comm
   if (typeof raw !== 'string' || raw === '') throw new UsageError(`${command} needs --${flag}`);
   return raw;
 }
+
+/** --gamma: a number ≥ 0, or `auto` for GoRA's adaptive γ (GORA.md Phase 4). */
+export function gammaFlag(values: Record<string, unknown>, fallback: number): number | 'auto' {
+  if (values.gamma === 'auto') return 'auto';
+  const raw = values.gamma;
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--gamma must be a number or "auto", got "${String(raw)}"`);
+  return value;
+}

@@ -4,11 +4,12 @@
 
 import type { ModelSpec } from '../model/spec';
 import { blockLinears } from './architecture';
+import type { Method } from '../train/config';
 
 export interface MemoryEstimate {
   weights: number;
   activations: number;
-  /** Σ ∂L/∂W of every target layer during GoRA's scan (freed before training). */
+  /** Σ ∂L/∂W of every target layer during the scan of GoRA or LoRA-GA (freed before training). */
   scanGradients: number;
   /** Trainable parameters, their gradients and two AdamW moments. */
   training: number;
@@ -16,7 +17,7 @@ export interface MemoryEstimate {
   peak: number;
 }
 
-export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable: { method: 'gora' | 'lora' | 'full'; rank: number }): MemoryEstimate {
+export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable: { method: Method; rank: number }): MemoryEstimate {
   const { hiddenSize: C, heads: Hq, kvHeads: Hkv, headDim: D, intermediateSize: F, vocabSize: V, layers: L } = spec;
   const N = B * T;
   const linears = blockLinears(spec);
@@ -37,7 +38,8 @@ export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable:
   const parameters = trainable.method === 'full' ? weights : trainable.method === 'gora' ? 2 * adapterParameters : adapterParameters;
   // Parameters' gradients and two moments (the parameters of full training are the weights already counted).
   const training = (trainable.method === 'full' ? 3 : 4) * parameters + (trainable.method === 'full' ? 0 : 2 * N * trainable.rank * L * linears.length);
-  const scanGradients = trainable.method === 'gora' ? targetWeights : 0;
+  // GoRA and LoRA-GA keep every target's G during the scan.
+  const scanGradients = trainable.method === 'gora' || trainable.method === 'lora-ga' ? targetWeights : 0;
   const bytes = (floats: number) => floats * 4;
   return {
     weights: bytes(weights),
