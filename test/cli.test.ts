@@ -66,14 +66,23 @@ describe('gora finetune and eval', () => {
   const data = join(ROOT, 'test', 'datasets', 'sentiment.jsonl');
   const small = ['--steps', '2', '--batch-size', '2', '--seq-len', '48', '--scan-batches', '2', '--generate', '0', '--eval-every', '0'];
 
-  for (const method of ['gora', 'lora']) {
+  // qwen2's k and v projections have 8 outputs: LoRA-GA needs 2r ≤ 8.
+  const extras: Record<string, string[]> = {
+    gora: ['--save-init', '--save-scan'],
+    lora: ['--save-init'],
+    rslora: [],
+    'lora-ga': ['--save-init', '--save-scan', '--rank', '4'],
+    pissa: ['--rank', '4'],
+  };
+  for (const method of Object.keys(extras)) {
     it(`finetune --method ${method} writes the whole run directory, and eval reads it back`, async () => {
       const out = mkdtempSync(join(tmpdir(), `gora-${method}-`));
-      const extra = method === 'gora' ? ['--save-init', '--save-scan'] : ['--save-init'];
+      const extra = extras[method];
       const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', method, '--out', out, ...small, ...extra]);
       expect(run.code, run.stderr).toBe(0);
-      const expected = ['adapter_model.safetensors', 'adapter_config.json', 'gora_report.json', 'data_manifest.json', 'init_adapter.safetensors'];
-      if (method === 'gora') expected.push('scan_gradients.safetensors');
+      const expected = ['adapter_model.safetensors', 'adapter_config.json', 'gora_report.json', 'data_manifest.json'];
+      if (extra.includes('--save-init')) expected.push('init_adapter.safetensors');
+      if (extra.includes('--save-scan')) expected.push('scan_gradients.safetensors');
       for (const file of expected) expect(existsSync(join(out, file)), file).toBe(true);
       const report = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8'));
       const evaluated = await gora(['eval', '--model', fixturePath('qwen2'), '--adapter', out, '--data', data]);
@@ -97,6 +106,20 @@ describe('gora finetune and eval', () => {
     const refused = await gora([...args, '--out', join(out, 'again'), '--gpu-memory', '1KB']);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toMatch(/^gora: this run cannot fit on this GPU even one row at a time: it needs about .* above the 1000 B of GPU memory allowed/m);
+  });
+
+  it('refuses unknown methods and misplaced method settings with one line and exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--method', 'dora'], /^gora: --method must be one of gora, lora, rslora, lora-ga, pissa, full, got "dora"$/],
+      [['--method', 'lora', '--gamma', 'auto'], /^gora: --gamma auto is GoRA's adaptive γ and needs --method gora, got lora$/],
+      [['--gamma', 'big'], /^gora: --gamma must be a number or "auto", got "big"$/],
+      [['--method', 'pissa', '--save-scan'], /^gora: --save-scan needs --method gora or lora-ga \(pissa has no scan\)$/],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--out', join(tmpdir(), 'never'), ...flags], { VK_DRIVER_FILES: '/no/such/icd.json' });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim()).toMatch(message);
+    }
   });
 
   it('refuses bad data with one line and exit code 2 before any GPU work', async () => {

@@ -1,4 +1,4 @@
-// `gora finetune --model DIR --data FILE --method gora|lora|full --out DIR [hyper-parameters]`: the
+// `gora finetune --model DIR --data FILE --method gora|lora|rslora|lora-ga|pissa|full --out DIR [hyper-parameters]`: the
 // whole job headless, writing the run directory (with --method full, the trained model folder in place
 // of the adapter). Bad data or flags fail before any GPU work. While it trains, the run directory
 // holds a checkpoint; `finetune --resume DIR` continues it, and a finished run removes it.
@@ -12,13 +12,13 @@ import { acquireNodeGpu } from '../gpu/node';
 import { openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
 import { runFiles } from '../export/run-files';
-import { checkConfig, defaultConfig, type JobConfig } from '../train/config';
+import { checkConfig, defaultConfig, METHOD_IDS, needsScan, type JobConfig } from '../train/config';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, RESUMABLE_SETTINGS, type Checkpoint } from '../train/checkpoint';
 import { GpuError } from '../gpu/errors';
 import { JobStopped, NumericalFault, runJob, type JobResult } from '../train/job';
 import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
-import { byteSizeFlag, choiceFlag, numberFlag, requiredFlag } from './flags';
+import { byteSizeFlag, choiceFlag, gammaFlag, numberFlag, requiredFlag } from './flags';
 import type { Gpu } from '../gpu/gpu';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
 import { modelDirectory } from './logits';
@@ -47,7 +47,6 @@ const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
   ['rank-min', 'rankMin'],
   ['rank-max', 'rankMax'],
   ['alpha', 'alpha'],
-  ['gamma', 'gamma'],
   ['scan-batches', 'scanBatches'],
   ['scan-passes', 'scanPasses'],
   ['lora-plus-ratio', 'loraPlusRatio'],
@@ -78,7 +77,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
+    options: { ...options, ...DATA_FLAGS, gamma: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
     strict: true,
   });
   const resumeDir = values.resume === undefined ? null : requiredFlag(values, 'resume', 'finetune');
@@ -92,8 +91,8 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   if (values['save-scan'] && checkpoint) throw new UsageError('--save-scan cannot be used with --resume: the scan is not repeated, and its gradients are not in the checkpoint');
-  if (values['save-scan'] && method !== 'gora') throw new UsageError(`--save-scan needs --method gora (${method} has no scan)`);
-  if (values['save-init'] && method === 'full') throw new UsageError('--save-init needs an adapter method (gora or lora): full training has no initial adapter');
+  if (values['save-scan'] && !needsScan(method)) throw new UsageError(`--save-scan needs --method gora or lora-ga (${method} has no scan)`);
+  if (values['save-init'] && method === 'full') throw new UsageError('--save-init needs an adapter method: full training has no initial adapter');
   const out = resumeDir && values.out === undefined ? resumeDir : requiredFlag(values, 'out', 'finetune');
   const origin = checkpoint ? cliOrigin(checkpoint) : null;
   const modelDir = typeof values.model === 'string' && values.model !== '' ? values.model : (origin?.model ?? modelOrDefault(values));
@@ -195,8 +194,11 @@ function fitToGpu(model: OpenedModel, config: JobConfig, gpu: Gpu, memory: numbe
 }
 
 function newConfig(values: Record<string, unknown>): JobConfig {
-  const config = defaultConfig(choiceFlag(values, 'method', ['gora', 'lora', 'full'] as const, 'gora'));
+  const config = defaultConfig(choiceFlag(values, 'method', METHOD_IDS, 'gora'));
   for (const [flag, key] of NUMBER_FLAGS) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  const gamma = gammaFlag(values, config.gamma);
+  if (gamma === 'auto') config.gammaAuto = true;
+  else config.gamma = gamma;
   config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
   return config;
 }
@@ -217,6 +219,11 @@ function resumedConfig(values: Record<string, unknown>, checkpoint: Checkpoint):
     else if (value !== saved[key]) throw refuse(flag, value, saved[key]);
   }
   for (const flag of ['method', 'features'] as const) if (values[flag] !== undefined && values[flag] !== saved[flag]) throw refuse(flag, values[flag], saved[flag]);
+  if (values.gamma !== undefined) {
+    const gamma = gammaFlag(values, saved.gamma);
+    const was = saved.gammaAuto ? 'auto' : saved.gamma;
+    if (gamma !== was) throw refuse('gamma', gamma, was);
+  }
   const origin = cliOrigin(checkpoint);
   for (const flag of DATA_SOURCE_FLAGS) {
     const given = values[flag];

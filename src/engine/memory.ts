@@ -4,13 +4,14 @@
 
 import type { ModelSpec } from '../model/spec';
 import { blockLinears } from './architecture';
+import type { Method } from '../train/config';
 
 export interface MemoryEstimate {
   weights: number;
   activations: number;
   /**
-   * Σ ∂L/∂W of the target layers on the GPU at once during GoRA's scan (freed before training): all
-   * of them, or with scanPasses > 1 the largest group of layers (src/gora/scan.ts).
+   * Σ ∂L/∂W of the target layers on the GPU at once during the scan of GoRA or LoRA-GA (freed before
+   * training): all of them, or with scanPasses > 1 the largest group of layers (src/gora/scan.ts).
    */
   scanGradients: number;
   /** Trainable parameters, their gradients and two AdamW moments. */
@@ -29,7 +30,7 @@ export function estimateMemory(
   spec: ModelSpec,
   B: number,
   T: number,
-  trainable: { method: 'gora' | 'lora' | 'full'; rank: number; scanPasses?: number },
+  trainable: { method: Method; rank: number; scanPasses?: number },
   bindingLimit = Infinity,
 ): MemoryEstimate {
   const { hiddenSize: C, heads: Hq, kvHeads: Hkv, headDim: D, intermediateSize: F, vocabSize: V, layers: L } = spec;
@@ -58,7 +59,9 @@ export function estimateMemory(
   const passes = Math.min(L, trainable.scanPasses ?? 1);
   // Groups of consecutive layers; past one pass, one offloaded gradient comes back at a time.
   const reloaded = passes > 1 ? Math.max(...linears.map((l) => l.out * l.in)) : 0;
-  const scanGradients = trainable.method === 'gora' ? (targetWeights * Math.ceil(L / passes)) / L + reloaded : 0;
+  // GoRA and LoRA-GA keep every target's G during the scan.
+  const scans = trainable.method === 'gora' || trainable.method === 'lora-ga';
+  const scanGradients = scans ? (targetWeights * Math.ceil(L / passes)) / L + reloaded : 0;
   const bytes = (floats: number) => floats * 4;
   return {
     weights: bytes(weights),

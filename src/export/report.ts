@@ -6,6 +6,7 @@ import type { ModelSpec, LinearTarget } from '../model/spec';
 import type { PreparedDataset } from '../data/prepare';
 import type { JobResult } from '../train/job';
 import { parameterCount } from '../train/full';
+import { modifiesBaseWeights } from '../train/config';
 
 export function buildReport(result: JobResult, spec: ModelSpec, targets: readonly LinearTarget[], data: PreparedDataset, modelId: string): object {
   const { config, allocation, scan } = result;
@@ -42,6 +43,9 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     },
     scan: scan ? { batches: scan.batches, seconds: scan.seconds, losses: scan.losses } : null,
     initialisation: result.initCheck,
+    gamma_search: result.gammaSearch ?? null,
+    // LoRA-GA and PiSSA train on W − s·B₀A₀; adapter_model.safetensors is relative to the original W.
+    base_weights: modifiesBaseWeights(config.method) ? 'W − s·B₀A₀ during training; the exported adapter holds [B, −B₀]·[A; A₀] at rank 2r, relative to the original W' : 'unchanged',
     training: result.steps,
     evaluations: result.evaluations,
     final: result.final,

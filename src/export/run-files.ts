@@ -8,7 +8,8 @@ import { writeSafetensors } from '../model/safetensors';
 import type { JobResult } from '../train/job';
 import { fullModelFiles } from './full-model';
 import { buildManifest } from './manifest';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftAdapterFiles } from './peft';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftAdapterFiles, withInitialSubtracted } from './peft';
+import { modifiesBaseWeights, usesRsLoraScale } from '../train/config';
 import { buildReport } from './report';
 
 export interface RunFileOptions {
@@ -30,9 +31,11 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
     files.set('data_manifest.json', text(buildManifest(result.batches)));
     return files;
   }
+  const rsLora = usesRsLoraScale(config.method);
   const peft = (adapters: JobResult['trained']) =>
-    peftAdapterFiles({ spec: model.spec, targets: model.targets, adapters, rsLora: config.method === 'gora', alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
-  const adapter = peft(result.trained);
+    peftAdapterFiles({ spec: model.spec, targets: model.targets, adapters, rsLora, alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
+  // LoRA-GA and PiSSA trained on W − s·B₀A₀: the adapter written is relative to the original W (peft.ts).
+  const adapter = peft(modifiesBaseWeights(config.method) ? withInitialSubtracted(result.trained, result.initial) : result.trained);
   const files = new Map<string, Uint8Array>([
     [ADAPTER_WEIGHTS, adapter.weights],
     [ADAPTER_CONFIG, text(adapter.config)],
@@ -41,7 +44,7 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
   ]);
   if (options.saveInit) files.set('init_adapter.safetensors', peft(result.initial).weights);
   if (options.saveScan) {
-    if (!result.scanGradients) throw new Error('--save-scan needs --method gora');
+    if (!result.scanGradients) throw new Error('--save-scan needs a method with a gradient scan (gora or lora-ga)');
     const byName = new Map(model.targets.map((t) => [t.name, t]));
     files.set(
       'scan_gradients.safetensors',

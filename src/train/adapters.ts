@@ -1,5 +1,5 @@
-// Adapter initialisation for each method: GoRA from the gradient scan (GORA.md Phases 1–4), plain
-// LoRA with A Kaiming-uniform, B = 0, s = α/r at a uniform rank.
+// GoRA's initialisation from the gradient scan (GORA.md Phases 1–4); the other methods' are in
+// initialise.ts, which calls this one for GoRA.
 
 import type { Transformer } from '../engine/transformer';
 import { Random } from '../engine/random';
@@ -65,13 +65,4 @@ export async function scanAndAllocate(
   } finally {
     model.untrackWeightGradients();
   }
-}
-
-export function loraInit(targets: readonly LinearTarget[], config: JobConfig): Map<string, InitialAdapter> {
-  const rng = new Random(config.seed ^ 0x6a09e667);
-  const adapters = new Map<string, InitialAdapter>();
-  for (const t of targets) {
-    adapters.set(t.name, { rank: config.rank, scale: loraScale(config.alpha, config.rank, false), A: kaimingUniform(rng, config.rank, t.in), B: new Float32Array(t.out * config.rank) });
-  }
-  return adapters;
 }

@@ -214,7 +214,8 @@ export async function readCheckpoint(files: ReadonlyMap<string, Uint8Array>): Pr
   for (const group of s.moments ?? []) moments[group] = { m: await file.readFloats(`moment.${group}.m`), v: await file.readFloats(`moment.${group}.v`) };
   return {
     step: step!,
-    config,
+    // Checkpoints written before adaptive γ existed ran with a fixed γ.
+    config: { ...config, gammaAuto: config.gammaAuto ?? false },
     adapters: await readAdapters('adapter', s.adapters),
     initial: await readAdapters('initial', s.initial),
     weights,

@@ -2,8 +2,45 @@
 
 import type { FeatureFunction } from '../gora/allocate';
 
-/** GoRA and LoRA train adapters on frozen weights; full trains every weight (GORA.md's strongest baseline). */
-export type Method = 'gora' | 'lora' | 'full';
+/**
+ * Every training method, with a one-line description for lists (the app, `gora compare`). The adapter
+ * methods train A and B on frozen weights and differ in their initialisation and scale (GORA.md
+ * "Baselines"); full trains every weight (GORA.md's strongest baseline).
+ */
+export const METHODS = [
+  { id: 'gora', description: 'GoRA: ranks from gradient importance, B₀ = one compressed gradient step (s = α/√r)' },
+  { id: 'lora', description: 'LoRA: uniform rank, A Kaiming-uniform, B = 0, s = α/r' },
+  { id: 'rslora', description: 'rsLoRA: LoRA with the rank-stabilised scale s = α/√r' },
+  { id: 'lora-ga', description: 'LoRA-GA: A₀, B₀ from the SVD of the scan gradient, W offset so step 0 is unchanged (s = α/√r)' },
+  { id: 'pissa', description: "PiSSA: A₀, B₀ from W's top singular triplets, W keeps the residual (s = α/r)" },
+  { id: 'full', description: 'Full fine-tuning: every weight trainable' },
+] as const satisfies ReadonlyArray<{ id: string; description: string }>;
+
+export type Method = (typeof METHODS)[number]['id'];
+
+export const METHOD_IDS: readonly Method[] = METHODS.map((m) => m.id);
+
+/** Methods whose initialisation needs the gradient scan (GORA.md Phase 1). */
+export function needsScan(method: Method): boolean {
+  return method === 'gora' || method === 'lora-ga';
+}
+
+/**
+ * Methods that move part of W into the initial adapter (W ← W − s·B₀A₀), so that the exported
+ * adapter must carry −s·B₀A₀ as well (src/export/peft.ts).
+ */
+export function modifiesBaseWeights(method: Method): boolean {
+  return method === 'lora-ga' || method === 'pissa';
+}
+
+/**
+ * s = α/√r (rsLoRA) or α/r. GoRA and rsLoRA use α/√r by definition; LoRA-GA's scale-stability
+ * analysis (LoRA-GA §3.3) is made for α/√r; LoRA and PiSSA use PEFT's default α/r (PiSSA's
+ * B₀A₀ is divided by s, so s changes only how fast it trains, not where it starts).
+ */
+export function usesRsLoraScale(method: Method): boolean {
+  return method === 'gora' || method === 'rslora' || method === 'lora-ga';
+}
 
 export interface JobConfig {
   method: Method;
@@ -24,6 +61,8 @@ export interface JobConfig {
   alpha: number;
   /** GoRA's initial step size γ. */
   gamma: number;
+  /** GoRA: choose γ by the search of GORA.md Phase 4 (adaptive γ) instead of using `gamma`. */
+  gammaAuto: boolean;
   /** N, batches of the gradient scan. */
   scanBatches: number;
   /**
@@ -32,7 +71,7 @@ export interface JobConfig {
    */
   scanPasses: number;
   features: FeatureFunction;
-  /** lr_B / lr_A (LoRA+); GoRA's default 16, plain LoRA's 1. */
+  /** lr_B / lr_A (LoRA+), for every adapter method; GoRA's default 16, the baselines' 1. */
   loraPlusRatio: number;
   warmupFraction: number;
   /** The cosine decays to this fraction of lr. */
@@ -62,16 +101,21 @@ export function defaultConfig(method: Method): JobConfig {
     batchSize: 4,
     gradAccum: 1,
     seqLen: 64,
-    // Full fine-tuning moves every weight, so it takes the smaller rate usual for it.
+    // Full fine-tuning moves every weight, so it takes the smaller rate usual for it. The adapter
+    // methods share one rate: the LoRA-GA and PiSSA papers train their baselines and their own
+    // method at the same rate, so the comparison differs only in the initialisation.
     lr: method === 'full' ? 5e-5 : 2e-4,
     rank: 8,
     rankMin: 4,
     rankMax: 32,
     alpha: 16,
     gamma: 0.05,
+    gammaAuto: false,
     scanBatches: 8,
     scanPasses: 1,
     features: 'id',
+    // LoRA+ (lr_B = 16·lr_A) is part of GoRA's recipe (GORA.md Phase 5); the baselines are defined
+    // with one rate for A and B, and --lora-plus-ratio switches LoRA+ on for any of them.
     loraPlusRatio: method === 'gora' ? 16 : 1,
     warmupFraction: 0.03,
     minLrRatio: 0,
@@ -89,6 +133,8 @@ export function defaultConfig(method: Method): JobConfig {
 
 /** Refuses settings that cannot run, naming the flag. */
 export function checkConfig(c: JobConfig): void {
+  if (!METHOD_IDS.includes(c.method)) throw new RangeError(`--method must be one of ${METHOD_IDS.join(', ')}, got "${String(c.method)}"`);
+  if (c.gammaAuto && c.method !== 'gora') throw new RangeError(`--gamma auto is GoRA's adaptive γ and needs --method gora, got ${c.method}`);
   const positiveInt: Array<[string, number]> = [
     ['--steps', c.steps],
     ['--batch-size', c.batchSize],

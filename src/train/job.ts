@@ -14,12 +14,14 @@ import { Transformer } from '../engine/transformer';
 import type { Allocation, AllocationSettings } from '../gora/allocate';
 import type { ScanResult } from '../gora/scan';
 import type { OpenedModel } from '../model/load';
-import { checkConfig, type JobConfig } from './config';
+import { checkConfig, modifiesBaseWeights, needsScan, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
 import { labelAccuracy, meanTokenLoss } from './evaluate';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
-import { loraInit, scanAndAllocate, type InitialAdapter } from './adapters';
+import type { InitialAdapter } from './adapters';
+import { initialiseAdapters, subtractInitialAdapters } from './initialise';
+import type { GammaSearch } from '../gora/gamma';
 import { fullParameterGroups, readModelWeights } from './full';
 import { splitLike } from '../engine/row-chunks';
 import { checkpointFiles, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
@@ -74,8 +76,13 @@ export interface JobResult {
   /** Full training: every weight as trained, by canonical name, engine layout; null for adapter methods. */
   weights: Map<string, Float32Array> | null;
   scanGradients: Map<string, Float32Array> | null;
-  /** Mean loss on the scan batches of the base model and of the model with the initial adapters (GoRA). */
+  /**
+   * Mean loss on the scan batches of the base model and of the model with the initial adapters (the
+   * methods with a scan: lower for GoRA, equal for LoRA-GA, whose W compensates).
+   */
   initCheck: { baseLoss: number; initLoss: number } | null;
+  /** GoRA with adaptive γ (GORA.md Phase 4): the candidates' losses and the γ chosen. */
+  gammaSearch: GammaSearch | null;
   steps: StepRecord[];
   evaluations: Evaluation[];
   final: Evaluation;
@@ -122,38 +129,44 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
     const baseGenerations = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
 
-    // Scan, allocate, initialise (GoRA) or the uniform LoRA start; a resumed run has all of it saved.
+    // The scan (GoRA, LoRA-GA) and every method's initial adapters (initialise.ts); a resumed run has all of it saved.
     const scanBatches = Array.from({ length: config.scanBatches }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     let scan: ScanResult | null = null;
     let allocation: Allocation | null = null;
     let scanGradients: Map<string, Float32Array> | null = null;
     let initial: Map<string, InitialAdapter>;
+    let gammaSearch: GammaSearch | null = null;
+    const initialise = () =>
+      initialiseAdapters(model, targets, scanBatches, config, {
+        keepGradients: inputs.keepScanGradients ?? false,
+        onBatch: (done, loss) => emit({ type: 'scan-batch', batch: done, of: scanBatches.length, loss }),
+        onAllocation: (a) => emit({ type: 'allocation', allocation: a }),
+        review: inputs.reviewAllocation,
+        firstTrainBatch: data.batchAt(data.schedule.positionAt(0)),
+        log: (message) => emit({ type: 'log', message }),
+      });
     if (resume) {
       ({ scan, allocation, initial } = resume);
       if (allocation) emit({ type: 'allocation', allocation });
       emit({ type: 'log', message: `resume: continuing from step ${resume.step} of ${config.steps}` });
-    } else if (config.method === 'gora') {
-      const init = await timed('scan', () =>
-        scanAndAllocate(model, targets, scanBatches, config, {
-          keepGradients: inputs.keepScanGradients ?? false,
-          onBatch: (done, loss) => emit({ type: 'scan-batch', batch: done, of: scanBatches.length, loss }),
-          onAllocation: (a) => emit({ type: 'allocation', allocation: a }),
-          review: inputs.reviewAllocation,
-        }),
-      );
-      ({ scan, allocation, gradients: scanGradients, adapters: initial } = init);
-      // The settings actually trained with (they may have been changed in review).
-      const { rankRef, rankMin, rankMax, features } = init.allocation.settings;
-      config = { ...config, rank: rankRef, rankMin, rankMax, features };
-    } else initial = config.method === 'lora' ? loraInit(targets, config) : new Map();
+    } else if (needsScan(config.method)) {
+      const init = await timed('scan', () => initialise());
+      ({ scan, allocation, gradients: scanGradients, adapters: initial, gammaSearch } = init);
+      if (init.allocation) {
+        // The settings actually trained with (they may have been changed in review).
+        const { rankRef, rankMin, rankMax, features } = init.allocation.settings;
+        config = { ...config, rank: rankRef, rankMin, rankMax, features };
+      }
+    } else initial = new Map(); // the scan-free methods' adapters are made in the initialise phase
 
     await inputs.control?.checkpoint();
     const initCheck = await timed('initialise', async () => {
       if (resume) {
-        restore(model, resume);
+        await restore(model, resume);
         if (resume.initCheck) emit({ type: 'init', ...resume.initCheck });
         return resume.initCheck;
       }
+      if (!needsScan(config.method) && config.method !== 'full') initial = (await initialise()).adapters;
       for (const [name, a] of initial) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
       if (!scan) return null;
       const initLoss = await meanLoss(model, scanBatches);
@@ -283,7 +296,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const trained = await readAdapters(model);
     const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
-    return { config, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, steps, evaluations, final, generations, seconds, batches: { scan: config.method === 'gora' ? scanBatches : [], train: trainBatches, val: valBatches } };
+    return { config, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches } };
   } catch (error) {
     throw explainFailure(error, position);
   } finally {
@@ -299,10 +312,14 @@ async function readAdapters(model: Transformer): Promise<Map<string, InitialAdap
   return out;
 }
 
-/** Puts a checkpoint's trained state on the model: its adapters, or (full training) every weight. */
-function restore(model: Transformer, checkpoint: Checkpoint): void {
+/**
+ * Puts a checkpoint's trained state on the model: its adapters (and, for LoRA-GA and PiSSA, W less
+ * the initial adapters, as the run had it), or (full training) every weight.
+ */
+async function restore(model: Transformer, checkpoint: Checkpoint): Promise<void> {
   if (checkpoint.config.method !== 'full') {
     if (checkpoint.adapters.size === 0) throw new RangeError('the checkpoint holds no adapters');
+    if (modifiesBaseWeights(checkpoint.config.method)) await subtractInitialAdapters(model, checkpoint.initial);
     for (const [name, a] of checkpoint.adapters) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
     return;
   }

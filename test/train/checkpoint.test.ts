@@ -1,5 +1,5 @@
 // Checkpoints and resume: the files round-trip exactly, a torn pair is refused, and a run stopped at
-// step K and resumed to N takes the same steps as one that never stopped (GoRA, LoRA, full), through
+// step K and resumed to N takes the same steps as one that never stopped (GoRA, LoRA, LoRA-GA, PiSSA, full), through
 // the job and through the CLI.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -104,7 +104,8 @@ describe('checkpoint files', () => {
 });
 
 describe('resuming a run', () => {
-  for (const method of ['gora', 'lora', 'full'] as const) {
+  // LoRA-GA and PiSSA resume on W − s·B₀A₀, rebuilt from the checkpoint's initial adapters.
+  for (const method of ['gora', 'lora', 'full', 'lora-ga', 'pissa'] as const) {
     it(`${method}: stopped after step 2 and resumed, takes the same steps as a run that never stopped`, async () => {
       const gpu = await testGpu();
       const { model, config, data } = await setup(method);

@@ -1,0 +1,121 @@
+// Top-k singular triplets of a GPU matrix by randomised subspace iteration (Halko, Martinsson and
+// Tropp 2011, Algorithms 4.4 and 5.1), for LoRA-GA (SVD of the scan gradient G) and PiSSA (SVD of
+// W). The products with the large [m, n] matrix run on the GPU with the engine's matmul kernel; the
+// thin [m, l] / [n, l] bases are re-orthonormalised on the CPU after every product (the "power
+// iteration with re-orthonormalisation" that keeps small singular directions from being lost to
+// rounding), and the final small problem — the SVD of the [n, l] matrix Gᵀ·Q — is solved by the CPU
+// Jacobi SVD (src/engine/ref/svd.ts). l = k + oversampling, never above min(m, n).
+
+import type { Gpu } from '../gpu/gpu';
+import { matmul } from '../engine/ops/matmul';
+import { Random } from '../engine/random';
+import { svdRef, type Svd } from '../engine/ref/svd';
+
+export interface SubspaceOptions {
+  /** The matrix on the GPU is scale·M (e.g. 1/N for the scan's summed gradients). Default 1. */
+  scale?: number;
+  /** Power iterations q (each one product with Mᵀ and one with M). Default 4, as torch.svd_lowrank's niter. */
+  powerIterations?: number;
+  /** Extra basis vectors p beyond k. Default 8. */
+  oversampling?: number;
+  seed?: number;
+}
+
+/** The k largest singular triplets of scale·M, M [m, n] row-major f32 on the GPU; U [m, k], V [n, k] as columns. */
+export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer, m: number, n: number, k: number, options: SubspaceOptions = {}): Promise<Svd> {
+  if (!(Number.isSafeInteger(k) && k >= 1 && k <= Math.min(m, n))) throw new RangeError(`the top ${k} singular vectors of a [${m}, ${n}] matrix do not exist: k must be between 1 and ${Math.min(m, n)}`);
+  if (matrix.size < m * n * 4) throw new RangeError(`the matrix buffer holds ${matrix.size / 4} floats, [${m}, ${n}] needs ${m * n}`);
+  const scale = options.scale ?? 1;
+  const iterations = options.powerIterations ?? 4;
+  const l = Math.min(k + (options.oversampling ?? 8), m, n);
+  const rng = new Random(options.seed ?? 0x5eed);
+  const left = gpu.createBuffer('svd basis [m, l]', m * l * 4);
+  const right = gpu.upload('svd basis [n, l]', Float32Array.from(gaussian(rng, n * l)));
+  try {
+    // Y = M·Ω, then alternately Z = Mᵀ·Q and Y = M·Z, each orthonormalised.
+    const leftProduct = async () => {
+      await gpu.run('svd M·Z', (enc) => matmul(enc, left, matrix, right, null, { M: m, N: l, K: n, alpha: scale }));
+      const q = orthonormalise(await gpu.readF32(left, m * l), m, l, rng);
+      gpu.write(left, Float32Array.from(q));
+      return q;
+    };
+    const rightProduct = async () => {
+      await gpu.run('svd Mᵀ·Q', (enc) => matmul(enc, right, matrix, left, null, { M: n, N: l, K: m, transA: true, alpha: scale }));
+      return gpu.readF32(right, n * l);
+    };
+    let Q = await leftProduct();
+    for (let i = 0; i < iterations; i++) {
+      gpu.write(right, Float32Array.from(orthonormalise(await rightProduct(), n, l, rng)));
+      Q = await leftProduct();
+    }
+    // Z = Mᵀ·Q = (Qᵀ·M)ᵀ; Z = U_z·Σ·V_zᵀ gives M ≈ Q·Qᵀ·M = (Q·V_z)·Σ·U_zᵀ.
+    const Z = await rightProduct();
+    const small = svdRef(Z, n, l);
+    const U = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < k; j++) {
+        let sum = 0;
+        for (let p = 0; p < l; p++) sum += Q[i * l + p] * small.V[p * l + j];
+        U[i * k + j] = sum;
+      }
+    }
+    const Vk = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) Vk[i * k + j] = small.U[i * l + j];
+    // Past the matrix's rank the right vectors of zero singular values are undefined (zero columns):
+    // completing them to an orthonormal set keeps every adapter row trainable (LoRA-GA's A₀).
+    const V = orthonormalise(Vk, n, k, rng);
+    return { U, S: small.S.slice(0, k), V, k };
+  } finally {
+    left.destroy();
+    right.destroy();
+  }
+}
+
+/** Standard normal values (Box–Muller). */
+function gaussian(rng: Random, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u = 1 - rng.next();
+    const v = rng.next();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    out[i] = radius * Math.cos(2 * Math.PI * v);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/**
+ * Orthonormal columns spanning those of x [rows, cols], by modified Gram–Schmidt applied twice
+ * ("twice is enough", Giraud et al. 2005) in f64. A column that is (numerically) in the span of the
+ * previous ones — a matrix of rank below l, such as a zero gradient — is replaced by a random
+ * direction, so the basis stays orthonormal and the directions it finds are still the top ones.
+ */
+export function orthonormalise(x: ArrayLike<number>, rows: number, cols: number, rng: Random): Float64Array {
+  const q = Float64Array.from(x);
+  const column = (j: number) => {
+    let sum = 0;
+    for (let i = 0; i < rows; i++) sum += q[i * cols + j] ** 2;
+    return Math.sqrt(sum);
+  };
+  for (let j = 0; j < cols; j++) {
+    for (let attempt = 0; ; attempt++) {
+      const before = column(j);
+      for (let pass = 0; pass < 2; pass++) {
+        for (let p = 0; p < j; p++) {
+          let dot = 0;
+          for (let i = 0; i < rows; i++) dot += q[i * cols + p] * q[i * cols + j];
+          for (let i = 0; i < rows; i++) q[i * cols + j] -= dot * q[i * cols + p];
+        }
+      }
+      const norm = column(j);
+      if (norm > 1e-10 * before && norm > 0) {
+        for (let i = 0; i < rows; i++) q[i * cols + j] /= norm;
+        break;
+      }
+      if (attempt > 8) throw new Error(`cannot complete an orthonormal basis of ${cols} columns in ${rows} dimensions`);
+      const fresh = gaussian(rng, rows);
+      for (let i = 0; i < rows; i++) q[i * cols + j] = fresh[i];
+    }
+  }
+  return q;
+}

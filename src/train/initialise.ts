@@ -1,0 +1,168 @@
+// The initial adapters of every adapter method (GORA.md Phase 4 and "Baselines"), on the model:
+//   gora     scan → allocate → B₀ = −ξ·G A₀ᵀ(A₀A₀ᵀ + εI)⁻¹ (adapters.ts), optionally with adaptive γ
+//   lora     A Kaiming-uniform, B = 0, s = α/r;   rslora: the same with s = α/√r
+//   lora-ga  scan → top 2r singular triplets of each G → A₀, B₀ (src/gora/baselines.ts), W ← W − s·B₀A₀
+//   pissa    top r singular triplets of each W → A₀, B₀, W ← W − s·B₀A₀
+// LoRA-GA and PiSSA use one rank r for every layer, as their papers do. Their change of W is made on
+// the GPU weights the model reads, so the adapted model's output at step 0 equals the base model's.
+
+import type { Transformer } from '../engine/transformer';
+import { matmul } from '../engine/ops/matmul';
+import { Random } from '../engine/random';
+import type { Allocation, AllocationSettings } from '../gora/allocate';
+import { loraGaFactors, pissaFactors } from '../gora/baselines';
+import { kaimingUniform, loraScale } from '../gora/init';
+import { searchGamma, type GammaSearch } from '../gora/gamma';
+import { gradientScan, type ScanBatch, type ScanResult } from '../gora/scan';
+import { topSingularTriplets } from '../gora/svd';
+import type { LinearTarget } from '../model/spec';
+import { usesRsLoraScale, type JobConfig } from './config';
+import { scanAndAllocate, type InitialAdapter } from './adapters';
+
+export interface Initialisation {
+  scan: ScanResult | null;
+  allocation: Allocation | null;
+  adapters: Map<string, InitialAdapter>;
+  gradients: Map<string, Float32Array> | null;
+  /** GoRA with adaptive γ: the candidates tried and the γ chosen. */
+  gammaSearch: GammaSearch | null;
+}
+
+export interface InitialiseOptions {
+  keepGradients: boolean;
+  onBatch?: (done: number, loss: number) => void;
+  onAllocation?: (a: Allocation) => void;
+  review?: (a: Allocation) => Promise<AllocationSettings>;
+  /** GoRA's adaptive γ: the first training batch, whose loss chooses γ. */
+  firstTrainBatch?: ScanBatch;
+  log?: (message: string) => void;
+}
+
+/** Builds the initial adapters of `config.method` (not attached), changing W on the GPU for LoRA-GA and PiSSA. */
+export async function initialiseAdapters(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
+  const none = { scan: null, allocation: null, gradients: null, gammaSearch: null };
+  switch (config.method) {
+    case 'gora': {
+      const init = await scanAndAllocate(model, targets, scanBatches, config.gammaAuto ? { ...config, gamma: 1 } : config, options);
+      if (!config.gammaAuto) return { ...init, gammaSearch: null };
+      const batch = options.firstTrainBatch;
+      if (!batch) throw new Error('the adaptive γ search needs the first training batch');
+      const gammaSearch = await chooseGamma(model, init.adapters, batch);
+      for (const a of init.adapters.values()) a.B = a.B.map((x) => x * gammaSearch.gamma);
+      const best = gammaSearch.tried.find((t) => t.gamma === gammaSearch.gamma);
+      options.log?.(
+        best
+          ? `gamma: chose γ = ${best.gamma.toPrecision(4)} of ${gammaSearch.tried.length} candidates (first-batch loss ${gammaSearch.baseLoss.toFixed(4)} → ${best.loss.toFixed(4)})`
+          : `gamma: no candidate beat the first-batch base loss ${gammaSearch.baseLoss.toFixed(4)}: γ = 0 (B₀ = 0)`,
+      );
+      return { ...init, gammaSearch };
+    }
+    case 'lora':
+    case 'rslora':
+      return { ...none, adapters: uniformLoraInit(targets, config) };
+    case 'lora-ga':
+      return loraGaInit(model, targets, scanBatches, config, options);
+    case 'pissa': {
+      const adapters = new Map<string, InitialAdapter>();
+      const scale = loraScale(config.alpha, config.rank, usesRsLoraScale('pissa'));
+      for (const t of targets) {
+        // 16 power iterations, as PiSSA's fast SVD (pissa_niter_16), and 2k extra basis vectors: a
+        // weight's spectrum decays slowly (σ_r/σ_r+1 is often within a few per cent), so it needs a
+        // wider basis and more iterations than a gradient's to find the principal subspace.
+        const svd = await topSingularTriplets(model.gpu, weightOf(model, t), t.out, t.in, Math.min(config.rank, t.out, t.in), { seed: config.seed ^ 0x3c6ef372, powerIterations: 16, oversampling: 2 * config.rank });
+        const { A, B } = pissaFactors(svd, t.out, t.in, config.rank, scale);
+        adapters.set(t.name, { rank: config.rank, scale, A, B });
+      }
+      await subtractInitialAdapters(model, adapters);
+      return { ...none, adapters };
+    }
+    case 'full':
+      return { ...none, adapters: new Map() };
+  }
+}
+
+/** LoRA and rsLoRA: A Kaiming-uniform, B = 0, uniform rank; s = α/r or α/√r. */
+export function uniformLoraInit(targets: readonly LinearTarget[], config: JobConfig): Map<string, InitialAdapter> {
+  const rng = new Random(config.seed ^ 0x6a09e667);
+  const scale = loraScale(config.alpha, config.rank, usesRsLoraScale(config.method));
+  const adapters = new Map<string, InitialAdapter>();
+  for (const t of targets) adapters.set(t.name, { rank: config.rank, scale, A: kaimingUniform(rng, config.rank, t.in), B: new Float32Array(t.out * config.rank) });
+  return adapters;
+}
+
+async function loraGaInit(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
+  const r = config.rank;
+  for (const t of targets) {
+    if (2 * r > Math.min(t.out, t.in)) throw new RangeError(`LoRA-GA at rank ${r} needs 2r = ${2 * r} singular vectors, and ${t.module} is [${t.out}, ${t.in}]: use --rank ${Math.floor(Math.min(...targets.map((x) => Math.min(x.out, x.in))) / 2)} or less`);
+  }
+  const scan = await gradientScan(model, targets, scanBatches, options.onBatch, config.scanPasses);
+  try {
+    const scale = loraScale(config.alpha, r, usesRsLoraScale('lora-ga'));
+    const adapters = new Map<string, InitialAdapter>();
+    for (const t of targets) {
+      const gradient = model.weightGradient(t.name);
+      const svd = await topSingularTriplets(model.gpu, gradient, t.out, t.in, 2 * r, { scale: 1 / scan.batches, seed: config.seed ^ 0x3c6ef372 });
+      const { A, B } = loraGaFactors(svd, t.out, t.in, r);
+      adapters.set(t.name, { rank: r, scale, A, B });
+    }
+    let gradients: Map<string, Float32Array> | null = null;
+    if (options.keepGradients) {
+      gradients = new Map();
+      for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradient(t.name))).map((g) => g / scan.batches));
+    }
+    await subtractInitialAdapters(model, adapters);
+    return { scan, allocation: null, adapters, gradients, gammaSearch: null };
+  } finally {
+    model.untrackWeightGradients();
+  }
+}
+
+/**
+ * W ← W − s·B₀A₀ for every adapter, on the model's GPU weights (one matmul each, accumulating with
+ * α = −s). Used at initialisation and again on resume (the checkpoint holds A₀, B₀, not W).
+ */
+export async function subtractInitialAdapters(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>): Promise<void> {
+  const gpu = model.gpu;
+  for (const [name, a] of adapters) {
+    const W = model.weights.get(`${name}.weight`);
+    if (!W) throw new Error(`no weight for ${name}`);
+    const m = a.B.length / a.rank;
+    const n = a.A.length / a.rank;
+    if (W.size !== m * n * 4) throw new RangeError(`adapter ${name} is for a [${m}, ${n}] weight, the model's has ${W.size / 4} values`);
+    const A = gpu.upload(`${name} A0`, a.A);
+    const B = gpu.upload(`${name} B0`, a.B);
+    try {
+      await gpu.run(`${name} W − s·B0·A0`, (enc) => matmul(enc, W, B, A, null, { M: m, N: n, K: a.rank, alpha: -a.scale, accumulate: true }));
+    } finally {
+      A.destroy();
+      B.destroy();
+    }
+  }
+}
+
+/** GORA.md Phase 4's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
+async function chooseGamma(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>, batch: ScanBatch): Promise<GammaSearch> {
+  const baseLoss = await batchLoss(model, batch);
+  const attached = [...adapters].map(([name, a]) => ({ a, gpuAdapter: model.attachAdapter(name, a.rank, a.scale, a.A, a.B) }));
+  try {
+    return await searchGamma(baseLoss, async (gamma) => {
+      for (const { a, gpuAdapter } of attached) model.gpu.write(gpuAdapter.B, a.B.map((x) => x * gamma));
+      return batchLoss(model, batch);
+    });
+  } finally {
+    for (const name of adapters.keys()) model.detachAdapter(name);
+  }
+}
+
+/** The batch's mean loss over counted tokens (as the scan measures it). */
+async function batchLoss(model: Transformer, batch: ScanBatch): Promise<number> {
+  model.setBatch(batch.tokens, batch.targets);
+  await model.gpu.run('loss', (enc) => model.forward(enc, null));
+  return (await model.gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
+}
+
+function weightOf(model: Transformer, t: LinearTarget): GPUBuffer {
+  const W = model.weights.get(`${t.name}.weight`);
+  if (!W) throw new Error(`no weight for ${t.name}`);
+  return W;
+}
