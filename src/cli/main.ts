@@ -7,6 +7,8 @@ import { UsageError } from './errors';
 import { logitsCommand } from './logits';
 import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
+import { compareCommand } from './compare';
+import { METHOD_NAMES } from '../compare/methods';
 import { DataError } from '../data/errors';
 import { JobStopped, NumericalFault } from '../train/job';
 
@@ -39,7 +41,18 @@ commands:
                                          change the training are refused; the model and data are
                                          found where the run had them unless given
   eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all]
-                                         one JSON line: loss, accuracy, examples`;
+                                         one JSON line: loss, accuracy, examples
+  compare --methods ${METHOD_NAMES.join(',')} [--seeds N] [--out DIR] [--json]
+          [--model DIR] [--data FILE] [finetune's training and data flags]
+                                         every method × seed one after another on the same data,
+                                         seeds (--seed, --seed + 1, …) and budget (--rank: r_ref
+                                         for GoRA, the rank of the others); each method's own
+                                         learning rate unless --lr is given. Prints the table: per
+                                         method mean ± sd over seeds of validation loss and
+                                         accuracy, trainable parameters, train time, peak GPU
+                                         memory, ranks. --out DIR writes compare.json (every run,
+                                         with its loss curves) and compare.csv; --json prints the
+                                         whole comparison as one JSON line at the end`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -56,6 +69,8 @@ async function main(argv: string[]): Promise<void> {
       return finetuneCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'compare':
+      return compareCommand(rest);
     case 'help':
     case '--help':
       console.log(USAGE);
