@@ -11,6 +11,8 @@ import { RunControls, RunError, Stepper } from './components/RunPanel';
 import { AllocationView } from './components/AllocationView';
 import { TrainingView } from './components/TrainingView';
 import { CompareView, ResultsView } from './components/ResultsView';
+import { ComparisonView } from './components/ComparisonView';
+import { methodLabel } from '../compare/methods';
 
 export function App() {
   const detectGpu = useStore((s) => s.detectGpu);
@@ -54,6 +56,7 @@ export function App() {
           <TrainingView />
           <ResultsView />
           <CompareView />
+          <ComparisonView />
           {!run && <Intro />}
         </section>
       </main>
@@ -140,7 +143,7 @@ function ResumeBanner() {
       {saved.map((r) => (
         <div key={r.runId} className="row wrap">
           <span>
-            An unfinished {r.request.config.method === 'gora' ? 'GoRA' : 'LoRA'} run stopped at step {r.step} of {r.steps}; its checkpoint is kept in this browser.
+            An unfinished {methodLabel(r.request.config.method)} run stopped at step {r.step} of {r.steps}; its checkpoint is kept in this browser.
           </span>
           <button className="primary" onClick={() => resume(r.runId)} disabled={busy || !gpuReady} data-testid="resume-run">
             Resume

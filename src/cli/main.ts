@@ -7,6 +7,8 @@ import { UsageError } from './errors';
 import { logitsCommand } from './logits';
 import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
+import { compareCommand } from './compare';
+import { METHOD_NAMES } from '../compare/methods';
 import { DataError } from '../data/errors';
 import { JobStopped, NumericalFault } from '../train/job';
 
@@ -19,9 +21,9 @@ commands:
   info                                   the GPU adapter, its features and limits, as JSON
   logits --model DIR --text "..." --out FILE.safetensors
                                          run a model on a text; write input_ids and logits
-  finetune [--model DIR] [--data FILE] --method gora|lora|full --out DIR
+  finetune [--model DIR] [--data FILE] --method ${METHOD_NAMES.join('|')} --out DIR
            [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
-            --gamma --scan-batches --scan-passes --features id|sqrt|log1p --seed --val-fraction
+            --gamma N|auto --scan-batches --scan-passes --features id|sqrt|log1p --seed --val-fraction
             --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
             --eval-every --eval-batches --generate --max-new-tokens
             --format jsonl|csv|tsv|text --prompt-column --completion-column
@@ -44,7 +46,18 @@ commands:
                                          change the training are refused; the model and data are
                                          found where the run had them unless given
   eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all]
-                                         one JSON line: loss, accuracy, examples`;
+                                         one JSON line: loss, accuracy, examples
+  compare --methods ${METHOD_NAMES.join(',')} [--seeds N] [--out DIR] [--json]
+          [--model DIR] [--data FILE] [finetune's training and data flags]
+                                         every method × seed one after another on the same data,
+                                         seeds (--seed, --seed + 1, …) and budget (--rank: r_ref
+                                         for GoRA, the rank of the others); each method's own
+                                         learning rate unless --lr is given. Prints the table: per
+                                         method mean ± sd over seeds of validation loss and
+                                         accuracy, trainable parameters, train time, peak GPU
+                                         memory, ranks. --out DIR writes compare.json (every run,
+                                         with its loss curves) and compare.csv; --json prints the
+                                         whole comparison as one JSON line at the end`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -61,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
       return finetuneCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'compare':
+      return compareCommand(rest);
     case 'help':
     case '--help':
       console.log(USAGE);

@@ -37,13 +37,16 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
         return;
       }
       case 'run': {
-        if (current) throw new Error('a run is already in progress');
-        const g = await device();
-        current = new WorkerRun(message, post);
+        // A run that has reported its end may still be tidying up (forgetting its checkpoint): the
+        // next one (a comparison's) starts meanwhile.
+        if (current && !current.settled) throw new Error('a run is already in progress');
+        // Made before the device is awaited, so a stop sent right after the run request is not lost.
+        const run = new WorkerRun(message, post);
+        current = run;
         try {
-          await current.run(g);
+          await run.run(await device());
         } finally {
-          current = null;
+          if (current === run) current = null;
         }
         return;
       }

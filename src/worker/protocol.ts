@@ -19,6 +19,11 @@ export interface RunRequest {
   reviewAllocation: boolean;
   /** Continue from the checkpoint kept in the browser under this runId. */
   resume?: boolean;
+  /**
+   * false: keep nothing in the browser (no checkpoint, not offered for resuming after a reload), as
+   * for the runs of a comparison, which are only ever repeated whole. Default true.
+   */
+  keep?: boolean;
 }
 
 export type WorkerRequest =

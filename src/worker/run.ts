@@ -20,6 +20,8 @@ export class WorkerRun {
   private paused: { promise: Promise<void>; resume: () => void } | null = null;
   private stopped = false;
   private review: ((settings: AllocationSettings) => void) | null = null;
+  /** True once the run has said how it ended (done, stopped, error): the next run may start while it tidies up. */
+  settled = false;
 
   constructor(
     private readonly request: RunRequest,
@@ -65,13 +67,16 @@ export class WorkerRun {
       const config = plan.config;
       emit({ type: 'log', message: describePlan(plan) });
       const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
-      const kept = this.request.resume || (await rememberRun(this.request, text, fileName).catch(() => false));
+      const kept = this.request.resume || (this.request.keep !== false && (await rememberRun(this.request, text, fileName).catch(() => false)));
       const saved = this.request.resume ? await savedCheckpoint(runId) : null;
       if (this.request.resume && !saved) throw new Error('the checkpoint of this run is no longer stored in the browser');
       const resume = saved ? await readCheckpoint(saved) : undefined;
       // Steps before the checkpoint, replayed so the loss curve is whole.
       for (const s of resume?.steps ?? []) emit({ type: 'step', step: s.step + 1, of: config.steps, loss: s.loss, lr: s.lr, tokensPerSecond: 0, elapsed: 0, remaining: 0 });
-      const memory = setInterval(() => this.post({ type: 'memory', runId, bytes: gpu.allocatedBytes, peak: gpu.peakBytes }), 500);
+      // The peak of this run alone: the device (and what the self-test or an earlier run left) stays.
+      gpu.peakBytes = gpu.allocatedBytes;
+      const postMemory = () => this.post({ type: 'memory', runId, bytes: gpu.allocatedBytes, peak: gpu.peakBytes });
+      const memory = setInterval(postMemory, 500);
       try {
         const result = await runJob({
           gpu,
@@ -84,16 +89,26 @@ export class WorkerRun {
           resume,
           saveCheckpoint: kept ? (files) => saveRunCheckpoint(runId, files) : undefined,
         });
+        // The high-water mark may have come after the last tick.
+        postMemory();
         const out = runFiles(result, model, data, describeModel(this.request.model));
-        this.post({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
-        await forgetRun(runId);
+        this.finish({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
+        if (kept) await forgetRun(runId);
       } finally {
         clearInterval(memory);
       }
     } catch (error) {
-      if (error instanceof JobStopped) this.post({ type: 'stopped', runId });
-      else this.post({ type: 'error', runId, kind: errorKind(error), message: error instanceof Error ? error.message : String(error) });
+      // The outcome is already reported; a checkpoint that could not be forgotten is offered again
+      // after a reload, where it can be discarded.
+      if (this.settled) return;
+      if (error instanceof JobStopped) this.finish({ type: 'stopped', runId });
+      else this.finish({ type: 'error', runId, kind: errorKind(error), message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  private finish(message: WorkerResponse): void {
+    this.settled = true;
+    this.post(message);
   }
 
   private async checkpoint(): Promise<void> {

@@ -31,7 +31,7 @@ export function AllocationView() {
   );
 }
 
-function Heatmap({ allocation, value, title }: { allocation: Allocation; value: 'rank' | 'importance'; title: string }) {
+export function Heatmap({ allocation, value, title }: { allocation: Allocation; value: 'rank' | 'importance'; title: string }) {
   const cells = allocation.layers.map((l) => ({ layer: layerAndModule(l.name)[0], module: layerAndModule(l.name)[1], rank: l.rank, importance: l.importance, name: l.name }));
   const modules = [...new Set(cells.map((c) => c.module))];
   const layers = [...new Set(cells.map((c) => c.layer))].sort((a, b) => a - b);

@@ -2,6 +2,7 @@ import { useStore } from '../state/store';
 import { activeRun, isBusy } from '../state/run';
 import { PHASES, type RunState } from '../state/fold';
 import { formatSeconds } from './format';
+import { methodLabel } from '../../compare/methods';
 
 const PHASE_TITLES: Record<string, string> = {
   load: 'Load',
@@ -17,6 +18,8 @@ export function RunControls() {
   const method = useStore((s) => s.config.method);
   const ready = useStore((s) => s.modelStatus === 'ready' && (s.dataStatus === 'ready' || s.dataStatus === 'loading') && s.gpuStatus === 'ready');
   const busy = useStore(isBusy);
+  // While a comparison holds the worker, its own panel pauses and stops it.
+  const comparing = useStore((s) => s.comparison?.status === 'running' || s.comparison?.status === 'stopping');
   const run = useStore(activeRun);
   const startRun = useStore((s) => s.startRun);
   const pauseRun = useStore((s) => s.pauseRun);
@@ -25,9 +28,9 @@ export function RunControls() {
   return (
     <div className="run-controls">
       <button className="primary big" onClick={startRun} disabled={!ready || busy} data-testid="start-run">
-        Run {method === 'gora' ? 'GoRA' : 'LoRA'}
+        Run {methodLabel(method)}
       </button>
-      {busy && run?.status !== 'paused' && (
+      {busy && !comparing && run?.status !== 'paused' && (
         <button onClick={pauseRun} disabled={run?.status === 'awaiting-allocation'} data-testid="pause-run">
           Pause
         </button>
@@ -37,7 +40,7 @@ export function RunControls() {
           Resume
         </button>
       )}
-      {busy && (
+      {busy && !comparing && (
         <button className="danger" onClick={stopRun} data-testid="stop-run">
           Stop
         </button>

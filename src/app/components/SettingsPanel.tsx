@@ -1,10 +1,12 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import type { JobConfig } from '../../train/config';
+import { needsScan, type JobConfig } from '../../train/config';
 import { deviceBudget, planRun, type RunPlan } from '../../train/memory-plan';
 import { formatBytes } from './format';
+import { METHOD_NAMES, methodDescription, methodLabel } from '../../compare/methods';
 
-const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean }> = [
+/** `gora`: shown for GoRA only; `scan`: for the methods that scan (needsScan). */
+const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean; scan?: boolean }> = [
   { key: 'steps', label: 'Steps' },
   { key: 'batchSize', label: 'Batch size' },
   { key: 'seqLen', label: 'Sequence length' },
@@ -14,7 +16,7 @@ const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?:
   { key: 'rankMax', label: 'Max rank', gora: true },
   { key: 'alpha', label: 'α' },
   { key: 'gamma', label: 'γ (initial step)', step: 0.01, gora: true },
-  { key: 'scanBatches', label: 'Scan batches', gora: true },
+  { key: 'scanBatches', label: 'Scan batches', scan: true },
   { key: 'seed', label: 'Seed' },
   { key: 'checkpointEvery', label: 'Checkpoint every' },
 ];
@@ -28,19 +30,23 @@ export function SettingsPanel() {
   const refreshPreview = useStore((s) => s.refreshPreview);
   const busy = useStore(isBusy);
   const gora = config.method === 'gora';
+  const scans = needsScan(config.method);
 
   return (
     <section className="panel" aria-labelledby="settings-title">
       <h2 id="settings-title">3 · Method and settings</h2>
-      <div className="segmented" role="radiogroup" aria-label="method">
-        {(['gora', 'lora'] as const).map((m) => (
-          <button key={m} role="radio" aria-checked={config.method === m} className={config.method === m ? 'active' : ''} onClick={() => setConfig({ method: m })} disabled={busy} data-testid={`method-${m}`}>
-            {m === 'gora' ? 'GoRA' : 'LoRA'}
+      <div className="segmented wrap" role="radiogroup" aria-label="method">
+        {METHOD_NAMES.map((m) => (
+          <button key={m} role="radio" aria-checked={config.method === m} className={config.method === m ? 'active' : ''} onClick={() => setConfig({ method: m })} disabled={busy} title={methodDescription(m)} data-testid={`method-${m}`}>
+            {methodLabel(m)}
           </button>
         ))}
       </div>
+      <p className="muted small" data-testid="method-description">
+        {methodDescription(config.method)}
+      </p>
       <div className="grid-fields">
-        {FIELDS.filter((f) => gora || !f.gora).map((f) => (
+        {FIELDS.filter((f) => (gora || !f.gora) && (scans || !f.scan)).map((f) => (
           <label key={f.key}>
             {f.label}
             <input

@@ -1,7 +1,7 @@
 // A run's UI state is a fold of the job's events (pure, so it is tested without a browser).
 
 import type { Allocation } from '../../gora/allocate';
-import type { JobConfig } from '../../train/config';
+import { needsScan, type JobConfig } from '../../train/config';
 import type { Evaluation, Generation, JobEvent, Phase } from '../../train/events';
 
 export const PHASES: Phase[] = ['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate', 'export'];
@@ -36,10 +36,9 @@ export interface RunState {
 
 export function newRun(id: string, label: string, config: JobConfig): RunState {
   const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending', seconds: null, done: 0, total: 0, detail: '' }])) as Record<Phase, PhaseState>;
-  if (config.method !== 'gora') {
-    phases.scan.status = 'skipped';
-    phases.allocate.status = 'skipped';
-  }
+  // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
+  if (!needsScan(config.method)) phases.scan.status = 'skipped';
+  if (config.method !== 'gora') phases.allocate.status = 'skipped';
   return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], generations: [], speed: null, memory: null, error: null, files: null };
 }
 

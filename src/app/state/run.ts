@@ -7,6 +7,7 @@ import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
 import { forgetRun, savedRuns, type SavedRun } from '../saved-runs';
 import { foldEvent, newRun, type RunState } from './fold';
+import { methodLabel } from '../../compare/methods';
 import type { Store } from './types';
 
 export interface RunSlice {
@@ -36,7 +37,8 @@ let nextId = 1;
 const newRunId = () => `run-${Date.now().toString(36)}-${nextId++}`;
 
 export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
-  const update = (id: string, change: (run: RunState) => RunState) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? change(r) : r)) }));
+  // Messages of runs that are not this slice's (a comparison's) change nothing.
+  const update = (id: string, change: (run: RunState) => RunState) => set((s) => (s.runs.some((r) => r.id === id) ? { runs: s.runs.map((r) => (r.id === id ? change(r) : r)) } : s));
   onWorkerMessage((message: WorkerResponse) => {
     if (!('runId' in message) || !message.runId) return;
     const id = message.runId;
@@ -75,7 +77,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       // The preview may still be refreshing (a setting just changed); the worker prepares the data itself.
       if (modelStatus !== 'ready' || dataStatus === 'error' || dataStatus === 'idle' || isBusy(get())) return;
       const id = newRunId();
-      const label = `${config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${config.rank} · ${config.steps} steps`;
+      const label = `${methodLabel(config.method)} r=${config.rank} · ${config.steps} steps`;
       set((s) => ({ runs: [...s.runs, newRun(id, label, config)], activeRunId: id, reviewSettings: null }));
       postToWorker({ type: 'run', runId: id, model: modelSource, data: dataSource, dataOptions: {}, config, reviewAllocation: reviewRanks && config.method === 'gora' });
     },
@@ -102,7 +104,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       const saved = get().savedRuns.find((r) => r.runId === runId);
       if (!saved || isBusy(get())) return;
       const { request } = saved;
-      const label = `${request.config.method === 'gora' ? 'GoRA' : 'LoRA'} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
+      const label = `${methodLabel(request.config.method)} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
       // The same id: a run that failed in this page is replaced by its continuation.
       set((s) => ({ runs: [...s.runs.filter((r) => r.id !== runId), newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
       postToWorker({ ...request, type: 'run', resume: true });
@@ -118,8 +120,10 @@ export function activeRun(s: Store): RunState | null {
   return s.runs.find((r) => r.id === s.activeRunId) ?? null;
 }
 
+/** A run or a comparison holds the worker. */
 export function isBusy(s: Store): boolean {
   const run = activeRun(s);
+  if (s.comparison?.status === 'running' || s.comparison?.status === 'stopping') return true;
   return !!run && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation');
 }
 

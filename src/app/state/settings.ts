@@ -40,5 +40,5 @@ export const settingsSlice: StateCreator<Store, [], [], SettingsSlice> = (set) =
 
 /** What persists: settings only, never files or results. */
 export function persistedSettings(s: Store) {
-  return { config: s.config, hubUrl: s.hubUrl, hubModelId: s.hubModelId, sampleDataset: s.sampleDataset };
+  return { config: s.config, hubUrl: s.hubUrl, hubModelId: s.hubModelId, sampleDataset: s.sampleDataset, compareMethods: s.compareMethods, compareSeeds: s.compareSeeds, compareSameLr: s.compareSameLr };
 }

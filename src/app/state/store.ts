@@ -7,12 +7,13 @@ import { datasetSlice } from './dataset';
 import { gpuSlice } from './gpu';
 import { modelSlice } from './model';
 import { runSlice } from './run';
+import { comparisonSlice } from './comparison';
 import { persistedSettings, settingsSlice } from './settings';
 import type { Store } from './types';
 
 export const useStore = create<Store>()(
   persist(
-    (...a) => ({ ...gpuSlice(...a), ...settingsSlice(...a), ...modelSlice(...a), ...datasetSlice(...a), ...runSlice(...a) }),
+    (...a) => ({ ...gpuSlice(...a), ...settingsSlice(...a), ...modelSlice(...a), ...datasetSlice(...a), ...runSlice(...a), ...comparisonSlice(...a) }),
     { name: 'gora-studio-settings', version: 1, partialize: persistedSettings },
   ),
 );

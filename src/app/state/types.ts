@@ -3,5 +3,6 @@ import type { SettingsSlice } from './settings';
 import type { ModelSlice } from './model';
 import type { DatasetSlice } from './dataset';
 import type { RunSlice } from './run';
+import type { ComparisonSlice } from './comparison';
 
-export type Store = GpuSlice & SettingsSlice & ModelSlice & DatasetSlice & RunSlice;
+export type Store = GpuSlice & SettingsSlice & ModelSlice & DatasetSlice & RunSlice & ComparisonSlice;

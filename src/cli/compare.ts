@@ -1,0 +1,182 @@
+// `gora compare --methods gora,lora --seeds 3 [finetune's training flags] [--out DIR] [--json]`:
+// every method × seed one after another on the same model, data, seeds and parameter budget (--rank
+// is r_ref for GoRA and the uniform rank of every other adapter), then one table: per method the mean
+// ± sample sd over seeds of the final validation loss and label accuracy, trainable parameters, train
+// time, peak GPU memory and the rank allocation where the method has one. Every input is checked
+// before the GPU is touched.
+
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { acquireNodeGpu } from '../gpu/node';
+import { openModel } from '../model/load';
+import { checkConfig, defaultConfig, type JobConfig, type Method } from '../train/config';
+import { JobStopped, runJob } from '../train/job';
+import type { JobEvent } from '../train/events';
+import { methodLabel, parseMethods } from '../compare/methods';
+import { recordFromJob } from '../compare/record';
+import { comparisonReport, comparisonSeeds } from '../compare/report';
+import type { RunRecord } from '../compare/summary';
+import { comparisonCsv, formatTable } from '../compare/table';
+import { UsageError } from './errors';
+import { choiceFlag, numberFlag } from './flags';
+import { DATA_FLAGS, loadData } from './finetune';
+import { modelDirectory } from './logits';
+import { dataOrDefault, modelOrDefault } from './defaults';
+
+/** finetune's training flags that mean the same for every method (checkpoints and resuming are finetune's own). */
+const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
+  ['steps', 'steps'],
+  ['batch-size', 'batchSize'],
+  ['grad-accum', 'gradAccum'],
+  ['seq-len', 'seqLen'],
+  ['lr', 'lr'],
+  ['rank', 'rank'],
+  ['rank-min', 'rankMin'],
+  ['rank-max', 'rankMax'],
+  ['alpha', 'alpha'],
+  ['gamma', 'gamma'],
+  ['scan-batches', 'scanBatches'],
+  ['lora-plus-ratio', 'loraPlusRatio'],
+  ['warmup', 'warmupFraction'],
+  ['min-lr-ratio', 'minLrRatio'],
+  ['max-grad-norm', 'maxGradNorm'],
+  ['weight-decay', 'weightDecay'],
+  ['seed', 'seed'],
+  ['val-fraction', 'valFraction'],
+  ['eval-every', 'evalEvery'],
+  ['eval-batches', 'evalBatches'],
+  ['generate', 'generateSamples'],
+  ['max-new-tokens', 'maxNewTokens'],
+];
+
+export async function compareCommand(argv: string[]): Promise<void> {
+  const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, features: { type: 'string' } },
+    strict: true,
+  });
+  if (typeof values.methods !== 'string') throw new UsageError('compare needs --methods, e.g. --methods gora,lora');
+  let methods: Method[];
+  let seeds: number[];
+  try {
+    methods = parseMethods(values.methods);
+    seeds = comparisonSeeds(numberFlag(values, 'seed', 0), numberFlag(values, 'seeds', 1));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const configs = new Map(methods.map((m) => [m, methodConfig(m, values)]));
+  const shared = configs.get(methods[0])!;
+  const out = typeof values.out === 'string' && values.out !== '' ? values.out : null;
+  if (out) {
+    const info = await stat(out).catch(() => null);
+    if (info && !info.isDirectory()) throw new UsageError(`--out must be a folder, and ${out} is a file`);
+  }
+
+  // The model and each seed's data split, all read and checked before the GPU is touched.
+  const modelDir = modelOrDefault(values);
+  const model = await openModel(await modelDirectory(modelDir));
+  const datasets = new Map<number, Awaited<ReturnType<typeof loadData>>>();
+  for (const seed of seeds) datasets.set(seed, await loadData(values, model, { seqLen: shared.seqLen, batchSize: shared.batchSize, seed, valFraction: shared.valFraction }));
+  const first = datasets.get(seeds[0])!;
+  log(`data: ${first.stats.trainRows} training rows, ${first.stats.valRows} validation rows of ≤ ${shared.seqLen} tokens${first.labels ? `; labels ${first.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
+
+  const total = methods.length * seeds.length;
+  const records: RunRecord[] = [];
+  let stopRequested = false;
+  const onInterrupt = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log('stopping the comparison after this step (Ctrl-C again to quit now)');
+  };
+  const gpu = await acquireNodeGpu();
+  process.on('SIGINT', onInterrupt);
+  let stopped: JobStopped | null = null;
+  try {
+    // Seed by seed, so a stopped comparison has the same seeds for every method it finished.
+    for (const seed of seeds) {
+      for (const method of methods) {
+        const config = { ...configs.get(method)!, seed };
+        const tag = `[${records.length + 1}/${total} ${methodLabel(method)} seed ${seed}]`;
+        log(`${tag} lr ${config.lr.toExponential(1)}, rank ${config.rank}, ${config.steps} steps`);
+        // The peak of this run alone: the device and its pipelines stay, the previous run's buffers are gone.
+        gpu.peakBytes = gpu.allocatedBytes;
+        const result = await runJob({
+          gpu,
+          model,
+          data: datasets.get(seed)!,
+          config,
+          emit: (event) => printEvent(tag, event),
+          control: {
+            checkpoint: async () => {
+              if (stopRequested) throw new JobStopped();
+            },
+          },
+        });
+        records.push(recordFromJob(result, gpu.peakBytes));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof JobStopped)) throw error;
+    stopped = new JobStopped(`stopped during run ${records.length + 1} of ${total}; ${records.length ? 'the table holds the runs that finished' : 'no run finished'}`);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    gpu.destroy();
+  }
+
+  const report = comparisonReport({ settings: shared, methods, seeds, model: resolve(modelDir), data: resolve(dataOrDefault(values)), runs: records });
+  if (records.length) console.log(formatTable(report.summaries));
+  if (out && records.length) {
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'compare.json'), JSON.stringify(report, null, 2));
+    await writeFile(join(out, 'compare.csv'), comparisonCsv(report.summaries));
+    log(`wrote compare.json, compare.csv to ${out}`);
+  }
+  if (values.json) console.log(JSON.stringify(report));
+  if (stopped) throw stopped;
+}
+
+/**
+ * The method's own defaults (its learning rate, its LoRA+ ratio), then every flag given, which applies
+ * to every method alike. The comparison shows no generations unless --generate asks for them.
+ */
+function methodConfig(method: Method, values: Record<string, unknown>): JobConfig {
+  const config: JobConfig = { ...defaultConfig(method), generateSamples: 0 };
+  // `--gamma auto`: GoRA chooses γ itself (GORA.md Phase 4); any other value is γ.
+  const gammaAuto = values.gamma === 'auto';
+  for (const [flag, key] of NUMBER_FLAGS) if (!(gammaAuto && flag === 'gamma')) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  if (gammaAuto) config.gammaAuto = true;
+  config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
+  // Nothing to resume from: a comparison run keeps no checkpoints.
+  config.checkpointEvery = 0;
+  try {
+    checkConfig(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return config;
+}
+
+function log(message: string): void {
+  console.error(message);
+}
+
+function printEvent(tag: string, event: JobEvent): void {
+  switch (event.type) {
+    case 'phase':
+      if (event.status === 'end') log(`${tag} ${event.phase}: done in ${event.seconds!.toFixed(1)} s`);
+      return;
+    case 'allocation':
+      log(`${tag} allocate: ranks ${event.allocation.layers.map((l) => l.rank).join(' ')}`);
+      return;
+    case 'step':
+      if (event.step === 1 || event.step % 10 === 0 || event.step === event.of) log(`${tag} train: step ${event.step}/${event.of}, loss ${event.loss.toFixed(4)}`);
+      return;
+    case 'evaluation':
+      log(`${tag} evaluate: step ${event.evaluation.step}, validation loss ${event.evaluation.loss.toFixed(4)}${event.evaluation.accuracy === null ? '' : `, accuracy ${(100 * event.evaluation.accuracy).toFixed(1)}%`}`);
+      return;
+    default:
+      return;
+  }
+}
