@@ -13,7 +13,7 @@ import { openModel } from '../model/load';
 import { checkConfig, defaultConfig, type JobConfig, type Method } from '../train/config';
 import { JobStopped, runJob } from '../train/job';
 import type { JobEvent } from '../train/events';
-import { methodLabel, parseMethods } from '../compare/methods';
+import { METHOD_NAMES, methodLabel, parseMethods } from '../compare/methods';
 import { recordFromJob } from '../compare/record';
 import { comparisonReport, comparisonSeeds } from '../compare/report';
 import type { RunRecord } from '../compare/summary';
@@ -145,7 +145,8 @@ function methodConfig(method: Method, values: Record<string, unknown>): JobConfi
   const config: JobConfig = { ...defaultConfig(method), generateSamples: 0 };
   // `--gamma auto`: GoRA chooses γ itself (GORA.md Phase 4); any other value is γ.
   const gammaAuto = values.gamma === 'auto';
-  for (const [flag, key] of NUMBER_FLAGS) if (!(gammaAuto && flag === 'gamma')) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  for (const [flag, key] of NUMBER_FLAGS) if (!(gammaAuto && flag === 'gamma') && flag !== 'lr') (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  config.lr = methodLr(method, values, config.lr);
   if (gammaAuto) config.gammaAuto = true;
   config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
   // Nothing to resume from: a comparison run keeps no checkpoints.
@@ -156,6 +157,23 @@ function methodConfig(method: Method, values: Record<string, unknown>): JobConfi
     throw new UsageError((error as Error).message);
   }
   return config;
+}
+
+/**
+ * `--lr 3e-4` for every method, or `--lr gora=3e-4,lora=2e-3` for some (the others keep their own):
+ * methods differ in the step size that suits them, and a fair comparison gives each its own.
+ */
+function methodLr(method: Method, values: Record<string, unknown>, fallback: number): number {
+  const raw = values.lr;
+  if (typeof raw !== 'string' || !raw.includes('=')) return numberFlag(values, 'lr', fallback);
+  const rates = new Map<string, number>();
+  for (const part of raw.split(',')) {
+    const [name, rate] = part.split('=').map((x) => x.trim());
+    const value = Number(rate);
+    if (!METHOD_NAMES.includes(name as Method) || rate === undefined || rate === '' || !(value > 0)) throw new UsageError(`--lr must be a rate or method=rate pairs such as gora=3e-4,lora=2e-3 (methods: ${METHOD_NAMES.join(', ')}), got "${raw}"`);
+    rates.set(name, value);
+  }
+  return rates.get(method) ?? fallback;
 }
 
 function log(message: string): void {

@@ -52,7 +52,8 @@ commands:
                                          every method × seed one after another on the same data,
                                          seeds (--seed, --seed + 1, …) and budget (--rank: r_ref
                                          for GoRA, the rank of the others); each method's own
-                                         learning rate unless --lr is given. Prints the table: per
+                                         learning rate unless --lr gives one for all (--lr 3e-4)
+                                         or for some (--lr gora=3e-4,lora=2e-3). Prints the table: per
                                          method mean ± sd over seeds of validation loss and
                                          accuracy, trainable parameters, train time, peak GPU
                                          memory, ranks. --out DIR writes compare.json (every run,

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { fixturePath } from '../engine/fixtures';
 import { CSV_HEADER } from '../../src/compare/table';
 import type { ComparisonReport } from '../../src/compare/report';
+import { defaultConfig } from '../../src/train/config';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -43,13 +44,16 @@ describe('gora compare', () => {
     const badSeeds = await gora(['compare', '--methods', 'lora', '--seeds', '0'], { VK_DRIVER_FILES: '/no/such/icd.json' });
     expect(badSeeds.code).toBe(2);
     expect(badSeeds.stderr).toMatch(/--seeds must be a whole number ≥ 1, got 0/);
+    const badRate = await gora(['compare', '--methods', 'lora', '--lr', 'lora=fast'], { VK_DRIVER_FILES: '/no/such/icd.json' });
+    expect(badRate.code).toBe(2);
+    expect(badRate.stderr.trim()).toMatch(/^gora: --lr must be a rate or method=rate pairs such as gora=3e-4,lora=2e-3 \(methods: gora, lora, .*\), got "lora=fast"$/);
   });
 
   it('runs every method × seed and writes the table, compare.csv and compare.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gora-compare-out-'));
     const args = ['compare', '--model', fixturePath('smollm2'), '--data', labelledData(), '--methods', 'lora,gora', '--seeds', '2', '--seed', '5'];
     const settings = ['--steps', '3', '--batch-size', '2', '--seq-len', '16', '--scan-batches', '2', '--rank', '2', '--rank-min', '1', '--rank-max', '4', '--eval-every', '2'];
-    const { code, stdout, stderr } = await gora([...args, ...settings, '--out', out, '--json']);
+    const { code, stdout, stderr } = await gora([...args, ...settings, '--lr', 'gora=3e-3', '--out', out, '--json']);
     expect(code, stderr).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     const report = JSON.parse(lines.at(-1)!) as ComparisonReport;
@@ -62,6 +66,8 @@ describe('gora compare', () => {
     expect(report.methods).toEqual(['lora', 'gora']);
     expect(report.seeds).toEqual([5, 6]);
     expect(report.runs.map((r) => `${r.method}:${r.seed}`)).toEqual(['lora:5', 'gora:5', 'lora:6', 'gora:6']);
+    // GoRA at the rate asked for, LoRA at its own.
+    expect(report.runs.map((r) => r.lr)).toEqual([defaultConfig('lora').lr, 3e-3, defaultConfig('lora').lr, 3e-3]);
     for (const run of report.runs) {
       expect(run.trainLoss.map((p) => p.step)).toEqual([1, 2, 3]);
       // An evaluation at step 2 and the final one.
