@@ -30,11 +30,14 @@ export interface LoraAdapter {
 // y: [N, m], x: [N, n]
 export function linearForward(enc: Encoder, y: GPUBuffer, x: GPUBuffer, layer: LinearWeights, adapter: LoraAdapter | null, N: number): void {
   const { out: m, in: n } = layer;
-  matmul(enc, y, x, layer.weight, layer.bias, { M: N, N: m, K: n, transB: true });
-  if (!adapter) return;
+  if (!adapter) {
+    matmul(enc, y, x, layer.weight, layer.bias, { M: N, N: m, K: n, transB: true });
+    return;
+  }
   const r = adapter.rank;
   matmul(enc, adapter.u, x, adapter.A, null, { M: N, N: r, K: n, transB: true });
-  matmul(enc, y, adapter.u, adapter.B, null, { M: N, N: m, K: r, transB: true, alpha: adapter.scale, accumulate: true });
+  // y = x Wᵀ + b + s·u Bᵀ, the low-rank term added in the same pass (one write of y).
+  matmul(enc, y, x, layer.weight, layer.bias, { M: N, N: m, K: n, transB: true }, { a: adapter.u, b: adapter.B, K: r, alpha: adapter.scale });
 }
 
 /** The bias gradient db [m] += onesᵀ·dy, a column sum done as a matmul so no float atomics are needed. */
@@ -56,13 +59,16 @@ export function linearBackward(
   bias: BiasGradient | null = null,
 ): void {
   const { out: m, in: n } = layer;
-  if (dx) matmul(enc, dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true });
   if (dW) matmul(enc, dW, dy, x, null, { M: m, N: n, K: N, transA: true, accumulate: true });
   if (bias) matmul(enc, bias.dbias, bias.ones, dy, null, { M: 1, N: m, K: N, accumulate: true });
-  if (!adapter) return;
+  if (!adapter) {
+    if (dx) matmul(enc, dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true });
+    return;
+  }
   const { rank: r, scale: s } = adapter;
   matmul(enc, adapter.dB, dy, adapter.u, null, { M: m, N: r, K: N, transA: true, alpha: s, accumulate: true }); // dB += s·dyᵀu
   matmul(enc, adapter.du, dy, adapter.B, null, { M: N, N: r, K: m, alpha: s }); // du = s·dy·B
   matmul(enc, adapter.dA, adapter.du, x, null, { M: r, N: n, K: N, transA: true, accumulate: true }); // dA += duᵀx
-  if (dx) matmul(enc, dx, adapter.du, adapter.A, null, { M: N, N: n, K: r, accumulate: true }); // dx += du·A
+  // dx += dy·W + du·A in one pass.
+  if (dx) matmul(enc, dx, dy, layer.weight, null, { M: N, N: n, K: m, accumulate: true }, { a: adapter.du, b: adapter.A, K: r, alpha: 1 });
 }

@@ -13,8 +13,6 @@ export interface Kernel {
 export class Encoder {
   readonly commands: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | null = null;
-  /** Buffers that live only for this submission (uniform blocks); destroyed once it is queued. */
-  private readonly transient: GPUBuffer[] = [];
   dispatches = 0;
 
   constructor(
@@ -31,14 +29,7 @@ export class Encoder {
     uniforms?: ArrayBuffer,
   ): void {
     const pipeline = this.gpu.pipelines.get(kernel.shader, kernel.entryPoint, kernel.constants);
-    const entries: GPUBindGroupEntry[] = [];
-    if (uniforms) entries.push({ binding: 0, resource: { buffer: this.uniformBuffer(kernel.entryPoint, uniforms) } });
-    storage.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.gpu.device.createBindGroup({
-      label: `${kernel.entryPoint} bindings`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries,
-    });
+    const bindGroup = this.gpu.bindings.bindGroup(kernel.entryPoint, pipeline, storage, uniforms);
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -56,16 +47,10 @@ export class Encoder {
     this.commands.clearBuffer(buffer, byteOffset, byteLength);
   }
 
-  /** Ends recording; the caller submits the result. Transient buffers are released by `release()`. */
+  /** Ends recording; the caller submits the result. */
   finish(): GPUCommandBuffer {
     this.endPass();
     return this.commands.finish();
-  }
-
-  /** Safe right after submit: WebGPU keeps a destroyed buffer alive until queued work that uses it is done. */
-  release(): void {
-    for (const buffer of this.transient) buffer.destroy();
-    this.transient.length = 0;
   }
 
   private computePass(): GPUComputePassEncoder {
@@ -76,18 +61,5 @@ export class Encoder {
   private endPass(): void {
     this.pass?.end();
     this.pass = null;
-  }
-
-  private uniformBuffer(label: string, data: ArrayBuffer): GPUBuffer {
-    const buffer = this.gpu.device.createBuffer({
-      label: `${label} uniforms`,
-      size: data.byteLength,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    });
-    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
-    buffer.unmap();
-    this.transient.push(buffer);
-    return buffer;
   }
 }

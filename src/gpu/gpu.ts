@@ -2,6 +2,7 @@
 // and error-scope-checked submission. It knows no model and runs unchanged in a page, a Web Worker
 // and Node (Dawn, through ./node.ts).
 
+import { BindingCache } from './bindings';
 import { Encoder } from './encoder';
 import { GpuError, fromScopeError, unavailableMessage } from './errors';
 import { PipelineCache } from './pipelines';
@@ -57,6 +58,8 @@ export const STORAGE = 0x80 | 0x04 | 0x08; // GPUBufferUsage.STORAGE | COPY_SRC 
 
 export class Gpu {
   readonly pipelines: PipelineCache;
+  /** Bind groups and uniform blocks, reused by every submission that binds the same things. */
+  readonly bindings: BindingCache;
   /** Resolves when the device is lost, for whatever reason (including `destroy()`). */
   readonly lost: Promise<DeviceLost>;
   private lostInfo: DeviceLost | null = null;
@@ -80,6 +83,7 @@ export class Gpu {
     readonly settle: <T>(promise: Promise<T>) => Promise<T>,
   ) {
     this.pipelines = new PipelineCache(device);
+    this.bindings = new BindingCache(device);
     this.kernelVariant = info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`) ? 'serial' : 'parallel';
     this.lost = device.lost.then((l) => {
       this.lostInfo = { reason: l.reason ?? 'unknown', message: l.message || 'the GPU device was lost' };
@@ -196,8 +200,6 @@ export class Gpu {
       device.queue.submit([encoder.finish()]);
     } catch (error) {
       thrown = error;
-    } finally {
-      encoder.release();
     }
     // Pop synchronously, so that concurrent runs never see each other's scopes.
     const scopes = [device.popErrorScope(), device.popErrorScope(), device.popErrorScope()];

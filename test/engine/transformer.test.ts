@@ -5,7 +5,7 @@ import { blockLinears, linearName } from '../../src/engine/architecture';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
 import type { ModelSpec } from '../../src/model/spec';
-import { expectClose, testGpu } from '../gpu';
+import { VARIANTS, expectClose, testGpu, withVariant } from '../gpu';
 import { expectGradient } from '../finite-diff';
 import { FIXTURES, loadFixture } from './fixtures';
 
@@ -21,22 +21,22 @@ function randomBatch(spec: ModelSpec, B: number, T: number, seed: number, prompt
   return { tokens, targets, count: targets.filter((t) => t >= 0).length };
 }
 
-function adapterInit(spec: ModelSpec, seed: number): Map<string, { A: Float32Array; B: Float32Array }> {
+function adapterInit(spec: ModelSpec, seed: number, rank = RANK): Map<string, { A: Float32Array; B: Float32Array }> {
   const rng = new Random(seed);
   const init = new Map<string, { A: Float32Array; B: Float32Array }>();
   for (let l = 0; l < spec.layers; l++) {
     for (const linear of blockLinears(spec)) {
-      init.set(linearName(l, linear.kind), { A: rng.floats(RANK * linear.in, -0.3, 0.3), B: rng.floats(linear.out * RANK, -0.3, 0.3) });
+      init.set(linearName(l, linear.kind), { A: rng.floats(rank * linear.in, -0.3, 0.3), B: rng.floats(linear.out * rank, -0.3, 0.3) });
     }
   }
   return init;
 }
 
-function reference(spec: ModelSpec, weights: Map<string, Float32Array>, adapters: ReturnType<typeof adapterInit>, B: number, T: number): ReferenceTransformer {
+function reference(spec: ModelSpec, weights: Map<string, Float32Array>, adapters: ReturnType<typeof adapterInit>, B: number, T: number, rank = RANK): ReferenceTransformer {
   const f64 = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
   const ref = new ReferenceTransformer(spec, f64, B, T);
   for (const [name, { A, B: Bm }] of adapters) {
-    ref.adapters.set(name, { rank: RANK, scale: SCALE, A: Float64Array.from(A), B: Float64Array.from(Bm), dA: new Float64Array(A.length), dB: new Float64Array(Bm.length) });
+    ref.adapters.set(name, { rank, scale: SCALE, A: Float64Array.from(A), B: Float64Array.from(Bm), dA: new Float64Array(A.length), dB: new Float64Array(Bm.length) });
     ref.weightGradients.set(name, new Float64Array(weights.get(`${name}.weight`)!.length));
   }
   return ref;
@@ -48,52 +48,66 @@ function maxAbs(x: ArrayLike<number>): number {
   return max;
 }
 
+/** Logits, loss and every gradient of the GPU transformer against the reference, on one fixture. */
+async function parity(arch: string, rank: number, label: string): Promise<Comparison[]> {
+  const gpu = await testGpu();
+  const [B, T] = [2, 7];
+  const { model: opened, weights } = await loadFixture(arch);
+  const spec = opened.spec;
+  const adapters = adapterInit(spec, 2, rank);
+  const batch = randomBatch(spec, B, T, 3);
+
+  const ref = reference(spec, weights, adapters, B, T, rank);
+  const want = ref.forward(batch.tokens, batch.targets);
+  ref.backward();
+
+  const buffers = new Map([...weights].map(([name, data]) => [name, gpu.upload(name, data)]));
+  const model = new Transformer(gpu, spec, buffers, { B, T });
+  for (const [name, init] of adapters) {
+    model.attachAdapter(name, rank, SCALE, init.A, init.B);
+    model.trackWeightGradient(name);
+  }
+  model.setBatch(batch.tokens, batch.targets);
+  await gpu.run('forward', (enc) => model.forward(enc, null));
+  const logits = await gpu.readF32(model.logits);
+  const losses = await gpu.readF32(model.losses);
+  await gpu.run('forward and backward', (enc) => {
+    model.forward(enc, 1 / batch.count);
+    model.backward(enc);
+  });
+
+  const results: Comparison[] = [];
+  results.push(compareArrays(`${label} logits`, logits, want.logits, 1e-4 * maxAbs(want.logits)));
+  const loss = losses.reduce((a, b) => a + b, 0) / batch.count;
+  results.push(compareArrays(`${label} loss`, [loss], [want.loss], 1e-5 * want.loss));
+  const grad = async (what: string, buffer: GPUBuffer, expected: Float64Array) => {
+    results.push(compareArrays(`${label} ${what}`, await gpu.readF32(buffer), expected, 2e-4 * maxAbs(expected) + 1e-7));
+  };
+  await grad('input gradient', model.inputGradient, ref.inputGradient);
+  for (const [name, adapter] of model.adapters) {
+    const r = ref.adapters.get(name)!;
+    await grad(`${name} dA`, adapter.dA, r.dA as Float64Array);
+    await grad(`${name} dB`, adapter.dB, r.dB as Float64Array);
+    await grad(`${name} dW`, model.weightGradients.get(name)!, ref.weightGradients.get(name)!);
+  }
+  model.destroy();
+  buffers.forEach((b) => b.destroy());
+  return results;
+}
+
 describe('the GPU transformer matches the CPU reference', () => {
   for (const arch of FIXTURES) {
     it(`${arch}: logits, loss, and every gradient (LoRA A and B, frozen W, input)`, async () => {
+      expectClose(await parity(arch, RANK, arch));
+    });
+  }
+
+  // Rank 4 lets the vec4 kernel add the LoRA terms in the base product's pass (rank 3 above takes a
+  // second pass); the parallel variant runs the tiled kernel, which always takes a second pass.
+  for (const variant of VARIANTS) {
+    it(`smollm2 with rank-4 adapters on the ${variant} kernels`, async () => {
       const gpu = await testGpu();
-      const [B, T] = [2, 7];
-      const { model: opened, weights } = await loadFixture(arch);
-      const spec = opened.spec;
-      const adapters = adapterInit(spec, 2);
-      const batch = randomBatch(spec, B, T, 3);
-
-      const ref = reference(spec, weights, adapters, B, T);
-      const want = ref.forward(batch.tokens, batch.targets);
-      ref.backward();
-
-      const buffers = new Map([...weights].map(([name, data]) => [name, gpu.upload(name, data)]));
-      const model = new Transformer(gpu, spec, buffers, { B, T });
-      for (const [name, init] of adapters) {
-        model.attachAdapter(name, RANK, SCALE, init.A, init.B);
-        model.trackWeightGradient(name);
-      }
-      model.setBatch(batch.tokens, batch.targets);
-      await gpu.run('forward', (enc) => model.forward(enc, null));
-      const logits = await gpu.readF32(model.logits);
-      const losses = await gpu.readF32(model.losses);
-      await gpu.run('forward and backward', (enc) => {
-        model.forward(enc, 1 / batch.count);
-        model.backward(enc);
-      });
-
-      const results: Comparison[] = [];
-      results.push(compareArrays(`${arch} logits`, logits, want.logits, 1e-4 * maxAbs(want.logits)));
-      const loss = losses.reduce((a, b) => a + b, 0) / batch.count;
-      results.push(compareArrays(`${arch} loss`, [loss], [want.loss], 1e-5 * want.loss));
-      const grad = async (label: string, buffer: GPUBuffer, expected: Float64Array) => {
-        results.push(compareArrays(`${arch} ${label}`, await gpu.readF32(buffer), expected, 2e-4 * maxAbs(expected) + 1e-7));
-      };
-      await grad('input gradient', model.inputGradient, ref.inputGradient);
-      for (const [name, adapter] of model.adapters) {
-        const r = ref.adapters.get(name)!;
-        await grad(`${name} dA`, adapter.dA, r.dA as Float64Array);
-        await grad(`${name} dB`, adapter.dB, r.dB as Float64Array);
-        await grad(`${name} dW`, model.weightGradients.get(name)!, ref.weightGradients.get(name)!);
-      }
-      model.destroy();
-      buffers.forEach((b) => b.destroy());
-      expectClose(results);
+      expectClose(await withVariant(gpu, variant, () => parity('smollm2', 4, `smollm2 rank 4 ${variant}`)));
     });
   }
 });
