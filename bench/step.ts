@@ -8,7 +8,7 @@
 import { acquireNodeGpu } from '../src/gpu/node';
 import { AdapterOptimizer } from '../src/engine/optimizer';
 import { Transformer } from '../src/engine/transformer';
-import { loraInit } from '../src/train/adapters';
+import { uniformLoraInit } from '../src/train/initialise';
 import { defaultConfig } from '../src/train/config';
 import { randomModel } from './core/model';
 import { adapterGroups, uploadModel } from './core/ours';
@@ -24,7 +24,7 @@ const model = randomModel(sizeSetup(size));
 const config = { ...defaultConfig('lora'), batchSize: model.setup.batch, seqLen: model.setup.seqLen };
 const weights = uploadModel(gpu, model);
 const transformer = new Transformer(gpu, model.spec, weights, { B: model.setup.batch, T: model.setup.seqLen });
-for (const [name, a] of loraInit(model.targets, config)) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
+for (const [name, a] of uniformLoraInit(model.targets, config)) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
 const optimizer = new AdapterOptimizer(gpu, adapterGroups(transformer, config), { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
 transformer.setBatch(model.batch.tokens, model.batch.targets);
 

@@ -9,7 +9,8 @@ import { AdapterOptimizer, type ParameterGroup } from '../../src/engine/optimize
 import { Transformer } from '../../src/engine/transformer';
 import { Random } from '../../src/engine/random';
 import { gradientScan } from '../../src/gora/scan';
-import { loraInit, scanAndAllocate, type InitialAdapter } from '../../src/train/adapters';
+import { scanAndAllocate, type InitialAdapter } from '../../src/train/adapters';
+import { uniformLoraInit } from '../../src/train/initialise';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
 import type { MatmulCase } from './flops';
 import type { BenchModel } from './model';
@@ -161,7 +162,7 @@ export async function measureSetupMemory(gpu: Gpu, model: BenchModel, method: 'g
       } finally {
         scanner.destroy();
       }
-    } else adapters = loraInit(model.targets, config);
+    } else adapters = uniformLoraInit(model.targets, config);
     trainer = new OurTrainer(gpu, model, weights, adapters, config);
     await trainer.step();
     return { peak_bytes: gpu.peakBytes - base, estimate_bytes: estimate };

@@ -6,7 +6,7 @@
 import type { Gpu } from '../../src/gpu/gpu';
 import { estimateMemory } from '../../src/engine/memory';
 import { defaultConfig } from '../../src/train/config';
-import { loraInit } from '../../src/train/adapters';
+import { uniformLoraInit } from '../../src/train/initialise';
 import { gflops, matmulCases } from './flops';
 import type { BenchModel } from './model';
 import { benchLoraConfig, measureSetupMemory, ourMatmul, OurScanner, OurTrainer, uploadModel, type MemoryUse } from './ours';
@@ -117,7 +117,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
   };
 
   const weights = uploadModel(gpu, model);
-  const adapters = loraInit(model.targets, config);
+  const adapters = uniformLoraInit(model.targets, config);
   const cases = matmulCases(spec, tokens, config.rank);
   left = cases.length + 2 * STEP_WEIGHT;
   try {
