@@ -20,35 +20,12 @@ import type { RunRecord } from '../compare/summary';
 import { comparisonCsv, formatTable } from '../compare/table';
 import { UsageError } from './errors';
 import { choiceFlag, numberFlag } from './flags';
-import { DATA_FLAGS, loadData } from './finetune';
+import { DATA_FLAGS, loadData, TRAINING_FLAGS } from './finetune';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 
-/** finetune's training flags that mean the same for every method (checkpoints and resuming are finetune's own). */
-const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
-  ['steps', 'steps'],
-  ['batch-size', 'batchSize'],
-  ['grad-accum', 'gradAccum'],
-  ['seq-len', 'seqLen'],
-  ['lr', 'lr'],
-  ['rank', 'rank'],
-  ['rank-min', 'rankMin'],
-  ['rank-max', 'rankMax'],
-  ['alpha', 'alpha'],
-  ['gamma', 'gamma'],
-  ['scan-batches', 'scanBatches'],
-  ['lora-plus-ratio', 'loraPlusRatio'],
-  ['warmup', 'warmupFraction'],
-  ['min-lr-ratio', 'minLrRatio'],
-  ['max-grad-norm', 'maxGradNorm'],
-  ['weight-decay', 'weightDecay'],
-  ['seed', 'seed'],
-  ['val-fraction', 'valFraction'],
-  ['eval-every', 'evalEvery'],
-  ['eval-batches', 'evalBatches'],
-  ['generate', 'generateSamples'],
-  ['max-new-tokens', 'maxNewTokens'],
-];
+// finetune's training flags, and γ as a number (checkpoints and resuming are finetune's own).
+const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [...TRAINING_FLAGS, ['gamma', 'gamma']];
 
 export async function compareCommand(argv: string[]): Promise<void> {
   const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));

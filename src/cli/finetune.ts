@@ -37,7 +37,8 @@ export const DATA_FLAGS = {
   'val-fraction': { type: 'string' },
 } as const;
 
-const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
+/** The numeric training flags, shared with `compare` (--gamma, which also takes `auto`, is parsed apart). */
+export const TRAINING_FLAGS: Array<[string, keyof JobConfig]> = [
   ['steps', 'steps'],
   ['batch-size', 'batchSize'],
   ['grad-accum', 'gradAccum'],
@@ -60,8 +61,9 @@ const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [
   ['eval-batches', 'evalBatches'],
   ['generate', 'generateSamples'],
   ['max-new-tokens', 'maxNewTokens'],
-  ['checkpoint-every', 'checkpointEvery'],
 ];
+
+const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [...TRAINING_FLAGS, ['checkpoint-every', 'checkpointEvery']];
 
 /** Where the data comes from besides the settings in JobConfig: kept in each checkpoint for --resume. */
 const DATA_SOURCE_FLAGS = ['format', 'prompt-column', 'completion-column', 'text-column', 'packing'] as const;
