@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/lib/chromium/chromium'];
@@ -55,4 +55,15 @@ export function external(urls: string[]): string[] {
     if (url.startsWith('data:') || url.startsWith('blob:')) return false;
     return new URL(url).hostname !== '127.0.0.1';
   });
+}
+
+/** Opens the app with the built-in model and the arithmetic sample, LoRA chosen and these settings typed in. */
+export async function prepareLoraRun(page: Page, url: string, settings: Record<string, number>): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(url);
+  await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Arithmetic word problems' }).click();
+  await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 });
+  await page.getByTestId('method-lora').click();
+  for (const [key, value] of Object.entries(settings)) await page.getByTestId(`setting-${key}`).fill(String(value));
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, launchChromium, serveApp } from './browser';
+import { SCREENSHOTS, launchChromium, prepareLoraRun, serveApp } from './browser';
 
 let app: Awaited<ReturnType<typeof serveApp>>;
 
@@ -17,15 +17,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function prepare(page: Page, settings: Record<string, number>): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(app.url);
-  await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
-  await page.getByRole('button', { name: 'Arithmetic word problems' }).click();
-  await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 });
-  await page.getByTestId('method-lora').click();
-  for (const [key, value] of Object.entries(settings)) await page.getByTestId(`setting-${key}`).fill(String(value));
-}
 
 async function settled(page: Page): Promise<string> {
   await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') ?? ''), null, { timeout: 900_000 });
@@ -37,7 +28,7 @@ describe('a run in the browser', () => {
     const context = await launchChromium({ webgpu: true });
     try {
       const page = await context.newPage();
-      await prepare(page, { steps: 8, batchSize: 4, checkpointEvery: 3 });
+      await prepareLoraRun(page, app.url, { steps: 8, batchSize: 4, checkpointEvery: 3 });
       await page.getByTestId('start-run').click();
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 4, null, { timeout: 600_000 });
       // Chromium's own way to kill its GPU process (DevTools protocol): every device of every page is lost.
@@ -65,7 +56,7 @@ describe('a run in the browser', () => {
     try {
       const page = await context.newPage();
       // AdamW moves every weight by about lr per step: lr = 1e30 overflows the next step's products.
-      await prepare(page, { steps: 6, batchSize: 2, checkpointEvery: 1, lr: 1e30 });
+      await prepareLoraRun(page, app.url, { steps: 6, batchSize: 2, checkpointEvery: 1, lr: 1e30 });
       await page.getByTestId('start-run').click();
       expect(await settled(page)).toBe('error');
       const error = (await page.getByTestId('run-error').textContent()) ?? '';

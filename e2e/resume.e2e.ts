@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, launchChromium, serveApp } from './browser';
+import { SCREENSHOTS, launchChromium, prepareLoraRun, serveApp } from './browser';
 
 let app: Awaited<ReturnType<typeof serveApp>>;
 
@@ -15,15 +15,6 @@ afterAll(async () => {
 
 const SETTINGS: Record<string, number> = { steps: 8, batchSize: 4, checkpointEvery: 3 };
 
-async function prepare(page: Page): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(app.url);
-  await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
-  await page.getByRole('button', { name: 'Arithmetic word problems' }).click();
-  await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 });
-  await page.getByTestId('method-lora').click();
-  for (const [key, value] of Object.entries(SETTINGS)) await page.getByTestId(`setting-${key}`).fill(String(value));
-}
 
 async function finish(page: Page): Promise<string> {
   await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') ?? ''), null, { timeout: 900_000 });
@@ -38,7 +29,7 @@ describe('an interrupted run', () => {
     let expected: string;
     try {
       const page = await straight.newPage();
-      await prepare(page);
+      await prepareLoraRun(page, app.url, SETTINGS);
       await page.getByTestId('start-run').click();
       expected = await finish(page);
     } finally {
@@ -48,7 +39,7 @@ describe('an interrupted run', () => {
     const context = await launchChromium({ webgpu: true });
     try {
       const page = await context.newPage();
-      await prepare(page);
+      await prepareLoraRun(page, app.url, SETTINGS);
       await page.getByTestId('start-run').click();
       // Past the checkpoint at step 3, then the page goes away mid-training.
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 4, null, { timeout: 600_000 });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { gora, ROOT } from './cli-runner';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SafetensorsFile } from '../src/model/safetensors';
 import { memorySource } from '../src/model/bytes';
 import { ReferenceTransformer } from '../src/engine/ref/transformer';
@@ -12,18 +11,7 @@ import { fixturePath, loadFixture } from './engine/fixtures';
 import { expectClose } from './gpu';
 import { estimateMemory } from '../src/engine/memory';
 
-const ROOT = join(import.meta.dirname, '..');
 
-async function gora(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const run = promisify(execFile);
-  try {
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', '--import', './scripts/raw-import.mjs', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('the gora CLI', () => {
   it('info prints the adapter and its limits as JSON', async () => {

@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { gora } from '../cli-runner';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fixturePath } from '../engine/fixtures';
 import { CSV_HEADER } from '../../src/compare/table';
 import type { ComparisonReport } from '../../src/compare/report';
 import { defaultConfig } from '../../src/train/config';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 
-async function gora(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const run = promisify(execFile);
-  try {
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', '--import', './scripts/raw-import.mjs', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Forty labelled rows: enough for a validation split at the default fraction. */
 function labelledData(): string {
