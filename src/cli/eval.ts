@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
 import { openModel } from '../model/load';
-import { uploadWeights } from '../engine/load';
+import { checkpointDtype, loadWeights } from '../engine/load';
+import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 import { Transformer } from '../engine/transformer';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
-import { defaultConfig } from '../train/config';
+import { checkpointFormat, defaultConfig } from '../train/config';
 import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
 import { UsageError } from './errors';
 import { choiceFlag, numberFlag } from './flags';
@@ -20,7 +21,7 @@ import { modelDirectory } from './logits';
 import { modelOrDefault } from './defaults';
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
   const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
@@ -34,9 +35,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (rows.length === 0) throw new UsageError('the validation split is empty: use --split all or a larger --val-fraction');
 
   const adapters = runDir ? await readAdapter(runDir, model.targets) : null;
+  // An adapter is evaluated on the weights it was trained on (the report's format) unless told otherwise.
+  const format = choiceFlag(values, 'weights', WEIGHT_FORMATS, settings.weights ?? checkpointFormat(checkpointDtype(model)));
   const gpu = await acquireNodeGpu();
-  const weights = await uploadWeights(gpu, model);
-  const transformer = new Transformer(gpu, model.spec, weights, { B: batchSize, T: seqLen });
+  const weights = await loadWeights(gpu, model, format);
+  const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: batchSize, T: seqLen }, weights.packed);
   for (const [name, a] of adapters ?? []) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
   const { loss } = await meanTokenLoss(transformer, rows, data.plan.pad);
   const accuracy = await labelAccuracy(transformer, rows, data.labels, data.plan.pad);
@@ -47,8 +50,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
 async function runSettings(runDir: string): Promise<ReturnType<typeof defaultConfig>> {
   const text = await readFile(join(runDir, 'gora_report.json'), 'utf8').catch(() => null);
   if (text === null) return defaultConfig('gora');
-  const report = JSON.parse(text) as { settings?: ReturnType<typeof defaultConfig> };
-  return { ...defaultConfig('gora'), ...report.settings };
+  const report = JSON.parse(text) as { settings?: ReturnType<typeof defaultConfig>; weights_dtype?: WeightFormat };
+  return { ...defaultConfig('gora'), ...report.settings, weights: report.weights_dtype ?? report.settings?.weights ?? null };
 }
 
 async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAdapter>[2]) {

@@ -20,6 +20,7 @@ import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
 import { byteSizeFlag, choiceFlag, gammaFlag, numberFlag, requiredFlag } from './flags';
 import type { Gpu } from '../gpu/gpu';
+import { WEIGHT_FORMATS } from '../engine/weight-format';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
@@ -79,7 +80,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, gamma: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
+    options: { ...options, ...DATA_FLAGS, gamma: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, weights: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
     strict: true,
   });
   const resumeDir = values.resume === undefined ? null : requiredFlag(values, 'resume', 'finetune');
@@ -202,6 +203,7 @@ function newConfig(values: Record<string, unknown>): JobConfig {
   if (gamma === 'auto') config.gammaAuto = true;
   else config.gamma = gamma;
   config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
+  if (values.weights !== undefined) config.weights = choiceFlag(values, 'weights', WEIGHT_FORMATS, 'f32');
   return config;
 }
 
@@ -220,7 +222,7 @@ function resumedConfig(values: Record<string, unknown>, checkpoint: Checkpoint):
     if (RESUMABLE_SETTINGS.includes(key)) (config as unknown as Record<string, unknown>)[key] = value;
     else if (value !== saved[key]) throw refuse(flag, value, saved[key]);
   }
-  for (const flag of ['method', 'features'] as const) if (values[flag] !== undefined && values[flag] !== saved[flag]) throw refuse(flag, values[flag], saved[flag]);
+  for (const flag of ['method', 'features', 'weights'] as const) if (values[flag] !== undefined && values[flag] !== saved[flag]) throw refuse(flag, values[flag], saved[flag]);
   if (values.gamma !== undefined) {
     const gamma = gammaFlag(values, saved.gamma);
     const was = saved.gammaAuto ? 'auto' : saved.gamma;

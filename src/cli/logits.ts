@@ -7,14 +7,17 @@ import { acquireNodeGpu } from '../gpu/node';
 import { openModel } from '../model/load';
 import { nodeModelFiles } from '../model/node-files';
 import { writeSafetensors } from '../model/safetensors';
-import { uploadWeights } from '../engine/load';
+import { checkpointDtype, loadWeights } from '../engine/load';
+import { WEIGHT_FORMATS } from '../engine/weight-format';
+import { checkpointFormat } from '../train/config';
+import { choiceFlag } from './flags';
 import { Transformer } from '../engine/transformer';
 import { UsageError } from './errors';
 
 export async function logitsCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { model: { type: 'string' }, text: { type: 'string' }, out: { type: 'string' }, 'no-special-tokens': { type: 'boolean' } },
+    options: { model: { type: 'string' }, text: { type: 'string' }, out: { type: 'string' }, 'no-special-tokens': { type: 'boolean' }, weights: { type: 'string' } },
     strict: true,
   });
   if (!values.model || values.text === undefined || !values.out) throw new UsageError('logits needs --model DIR --text "..." --out FILE.safetensors');
@@ -25,10 +28,11 @@ export async function logitsCommand(argv: string[]): Promise<void> {
   if (ids.length === 0) throw new UsageError('the text encodes to no tokens');
   if (ids.length > model.spec.maxPositions) throw new UsageError(`the text is ${ids.length} tokens, above the model's ${model.spec.maxPositions} positions`);
 
+  const format = choiceFlag(values, 'weights', WEIGHT_FORMATS, checkpointFormat(checkpointDtype(model)));
   const gpu = await acquireNodeGpu();
-  const weights = await uploadWeights(gpu, model);
+  const weights = await loadWeights(gpu, model, format);
   const T = ids.length;
-  const transformer = new Transformer(gpu, model.spec, weights, { B: 1, T });
+  const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: 1, T }, weights.packed);
   transformer.setBatch(Uint32Array.from(ids), new Int32Array(T).fill(-100));
   await gpu.run('logits', (enc) => transformer.forward(enc, null));
   const logits = await gpu.readF32(transformer.logits);

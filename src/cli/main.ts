@@ -19,7 +19,7 @@ and the sentiment sample (public/datasets/sentiment.jsonl).
 
 commands:
   info                                   the GPU adapter, its features and limits, as JSON
-  logits --model DIR --text "..." --out FILE.safetensors
+  logits --model DIR --text "..." --out FILE.safetensors [--weights FORMAT]
                                          run a model on a text; write input_ids and logits
   finetune [--model DIR] [--data FILE] --method ${METHOD_NAMES.join('|')} --out DIR
            [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
@@ -28,7 +28,7 @@ commands:
             --eval-every --eval-batches --generate --max-new-tokens
             --format jsonl|csv|tsv|text --prompt-column --completion-column
             --text-column --packing --save-init --save-scan --checkpoint-every N
-            --gpu-memory SIZE]
+            --gpu-memory SIZE --weights bf16|f16|f32|int8|q4]
                                          fine-tune an adapter; write it in PEFT's format,
                                          gora_report.json and data_manifest.json. Every N steps
                                          (default 25; 0: only on Ctrl-C) and at the end of training,
@@ -38,15 +38,19 @@ commands:
                                          The GPU memory estimate is printed first; when a
                                          micro-batch of --batch-size rows exceeds the GPU's
                                          limits or --gpu-memory (e.g. 6GiB), it is cut into
-                                         smaller ones with gradient accumulation
+                                         smaller ones with gradient accumulation.
+                                         --weights: how the frozen linear weights are stored
+                                         on the GPU (default: the checkpoint's dtype; int8 and
+                                         q4 quantise them, for GoRA, LoRA and rsLoRA)
   finetune --resume DIR [--out DIR] [--model DIR] [--data FILE]
            [--eval-every --eval-batches --generate --max-new-tokens --checkpoint-every]
                                          continue the unfinished run whose --out was DIR from its
                                          checkpoint (no new scan), with its settings: flags that
                                          change the training are refused; the model and data are
                                          found where the run had them unless given
-  eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all]
-                                         one JSON line: loss, accuracy, examples
+  eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all] [--weights FORMAT]
+                                         one JSON line: loss, accuracy, examples (on the
+                                         weights format the adapter was trained on)
   compare --methods ${METHOD_NAMES.join(',')} [--seeds N] [--out DIR] [--json]
           [--model DIR] [--data FILE] [finetune's training and data flags]
                                          every method × seed one after another on the same data,

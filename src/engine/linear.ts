@@ -6,13 +6,14 @@
 
 import type { Encoder } from '../gpu/encoder';
 import { matmul } from './ops/matmul';
+import type { PackedWeight } from './weight-format';
 
 export interface LinearWeights {
   /** Canonical prefix, e.g. `layers.0.attn.q`. */
   name: string;
   out: number; // m
   in: number; // n
-  weight: GPUBuffer; // [m, n]
+  weight: GPUBuffer | PackedWeight; // [m, n], f32 or a stored format read in place
   bias: GPUBuffer | null; // [m]
 }
 

@@ -18,6 +18,7 @@ import { ropeTables } from './rope-tables';
 import { TransformerBuffers, type NormSaved } from './transformer-buffers';
 import { VocabChunks } from './vocab-chunks';
 import { headRowsPerPass, LmHead } from './lm-head';
+import type { PackedWeight } from './weight-format';
 
 export interface BatchShape {
   B: number;
@@ -54,6 +55,8 @@ export class Transformer {
      */
     readonly weights: Map<string, GPUBuffer>,
     readonly shape: BatchShape,
+    /** Frozen linear weights stored in a narrower format (./weight-format.ts), by weight name; not in `weights`. */
+    readonly packed: ReadonlyMap<string, PackedWeight> = new Map(),
   ) {
     const { B, T } = shape;
     if (T > spec.maxPositions) throw new RangeError(`sequence length ${T} is above the model's ${spec.maxPositions} positions`);
@@ -167,6 +170,7 @@ export class Transformer {
    */
   trackParameterGradients(): Map<string, GPUBuffer> {
     if (this.weightGradients.size > 0) throw new Error('trackParameterGradients: this model tracks scan gradients; untrack them first');
+    if (this.packed.size > 0) throw new Error('trackParameterGradients: full training needs every weight in f32, and this model stores its linear weights packed');
     if (this.parameterGradients.size === 0) {
       for (const [name, weight] of this.weights) this.parameterGradients.set(name, this.gpu.createBuffer(`${name} grad`, weight.size));
       this.ones = this.gpu.upload('ones', new Float32Array(this.N).fill(1));
@@ -361,7 +365,12 @@ export class Transformer {
 
   private linearWeights(name: string, kind: BlockLinear['kind']): LinearWeights {
     const shape = this.linears.find((b) => b.kind === kind)!;
-    return { name, out: shape.out, in: shape.in, weight: this.weight(`${name}.weight`), bias: shape.bias ? this.weight(`${name}.bias`) : null };
+    return { name, out: shape.out, in: shape.in, weight: this.linearWeight(name), bias: shape.bias ? this.weight(`${name}.bias`) : null };
+  }
+
+  /** The frozen W [out, in] of a linear layer (`layers.3.attn.q`): an f32 buffer or a packed weight. */
+  linearWeight(name: string): GPUBuffer | PackedWeight {
+    return this.packed.get(`${name}.weight`) ?? this.weight(`${name}.weight`);
   }
 
   private normForward(enc: Encoder, out: GPUBuffer, saved: NormSaved, x: GPUBuffer, name: string): void {

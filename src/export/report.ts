@@ -23,6 +23,7 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
   return {
     method: config.method,
     settings: config,
+    weights_dtype: result.weightsFormat,
     model: {
       id: modelId,
       architecture: spec.architecture,

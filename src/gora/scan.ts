@@ -81,7 +81,7 @@ async function meanAbsProducts(model: Transformer, targets: readonly LinearTarge
   const scratch = gpu.createBuffer('importance partials', Math.max(...targets.map((t) => partialGroups(t.out * t.in))) * 4);
   try {
     await gpu.run('importance', (enc) => {
-      targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.weights.get(`${t.name}.weight`)!, model.weightGradient(t.name), t.out * t.in));
+      targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.linearWeight(t.name), model.weightGradient(t.name), t.out * t.in));
     });
     // The gradients hold Σ_b; mean|W ⊙ G| = mean|W ⊙ Σ_b| / N.
     return [...(await gpu.readF32(out, targets.length))].map((s) => s / batches);

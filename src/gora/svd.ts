@@ -10,6 +10,7 @@ import type { Gpu } from '../gpu/gpu';
 import { matmul } from '../engine/ops/matmul';
 import { Random } from '../engine/random';
 import { svdRef, type Svd } from '../engine/ref/svd';
+import type { PackedWeight } from '../engine/weight-format';
 
 export interface SubspaceOptions {
   /** The matrix on the GPU is scale·M (e.g. 1/N for the scan's summed gradients). Default 1. */
@@ -21,28 +22,41 @@ export interface SubspaceOptions {
   seed?: number;
 }
 
-/** The k largest singular triplets of scale·M, M [m, n] row-major f32 on the GPU; U [m, k], V [n, k] as columns. */
-export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer, m: number, n: number, k: number, options: SubspaceOptions = {}): Promise<Svd> {
+/**
+ * The k largest singular triplets of scale·M, M [m, n] row-major on the GPU (f32, or a frozen weight in
+ * a stored format); U [m, k], V [n, k] as columns.
+ */
+export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer | PackedWeight, m: number, n: number, k: number, options: SubspaceOptions = {}): Promise<Svd> {
   if (!(Number.isSafeInteger(k) && k >= 1 && k <= Math.min(m, n))) throw new RangeError(`the top ${k} singular vectors of a [${m}, ${n}] matrix do not exist: k must be between 1 and ${Math.min(m, n)}`);
-  if (matrix.size < m * n * 4) throw new RangeError(`the matrix buffer holds ${matrix.size / 4} floats, [${m}, ${n}] needs ${m * n}`);
+  const packed = 'format' in matrix ? matrix : null;
+  if (packed && (packed.rows !== m || packed.cols !== n)) throw new RangeError(`the matrix is [${packed.rows}, ${packed.cols}], not [${m}, ${n}]`);
+  if (!packed && (matrix as GPUBuffer).size < m * n * 4) throw new RangeError(`the matrix buffer holds ${(matrix as GPUBuffer).size / 4} floats, [${m}, ${n}] needs ${m * n}`);
   const scale = options.scale ?? 1;
   const iterations = options.powerIterations ?? 4;
   const l = Math.min(k + (options.oversampling ?? 8), m, n);
   const rng = new Random(options.seed ?? 0x5eed);
   const left = gpu.createBuffer('svd basis [m, l]', m * l * 4);
   const right = gpu.upload('svd basis [n, l]', Float32Array.from(gaussian(rng, n * l)));
+  // A stored-format matrix is read only as a product's right operand (as a linear layer reads W), so
+  // its products are taken transposed: (M·Z)ᵀ = Zᵀ·Mᵀ and (Mᵀ·Q)ᵀ = Qᵀ·M, the [l, ·] results
+  // transposed back on the CPU, where the bases go anyway.
+  const flipped = packed ? gpu.createBuffer('svd product [l, max(m, n)]', l * Math.max(m, n) * 4) : null;
+  const product = async (label: string, out: GPUBuffer, basis: GPUBuffer, rows: number, inner: number, leftSide: boolean): Promise<Float32Array> => {
+    if (!flipped) {
+      await gpu.run(label, (enc) => matmul(enc, out, matrix as GPUBuffer, basis, null, { M: rows, N: l, K: inner, transA: !leftSide, alpha: scale }));
+      return gpu.readF32(out, rows * l);
+    }
+    await gpu.run(label, (enc) => matmul(enc, flipped, basis, packed!, null, { M: l, N: rows, K: inner, transA: true, transB: leftSide, alpha: scale }));
+    return transposed(await gpu.readF32(flipped, l * rows), l, rows);
+  };
   try {
     // Y = M·Ω, then alternately Z = Mᵀ·Q and Y = M·Z, each orthonormalised.
     const leftProduct = async () => {
-      await gpu.run('svd M·Z', (enc) => matmul(enc, left, matrix, right, null, { M: m, N: l, K: n, alpha: scale }));
-      const q = orthonormalise(await gpu.readF32(left, m * l), m, l, rng);
+      const q = orthonormalise(await product('svd M·Z', left, right, m, n, true), m, l, rng);
       gpu.write(left, Float32Array.from(q));
       return q;
     };
-    const rightProduct = async () => {
-      await gpu.run('svd Mᵀ·Q', (enc) => matmul(enc, right, matrix, left, null, { M: n, N: l, K: m, transA: true, alpha: scale }));
-      return gpu.readF32(right, n * l);
-    };
+    const rightProduct = () => product('svd Mᵀ·Q', right, left, n, m, false);
     let Q = await leftProduct();
     for (let i = 0; i < iterations; i++) {
       gpu.write(right, Float32Array.from(orthonormalise(await rightProduct(), n, l, rng)));
@@ -68,7 +82,15 @@ export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer, m: number
   } finally {
     left.destroy();
     right.destroy();
+    flipped?.destroy();
   }
+}
+
+/** [rows, cols] → [cols, rows]. */
+function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j];
+  return out;
 }
 
 /** Standard normal values (Box–Muller). */

@@ -96,6 +96,11 @@ export class Checkpoint {
     return this.fileOf(name).readFloats(name);
   }
 
+  /** One tensor's stored bytes, as the file holds them (little-endian, its own dtype). */
+  readBytes(name: string): Promise<Uint8Array> {
+    return this.fileOf(name).readBytes(name);
+  }
+
   /** One tensor: floats as Float32Array, I32 as Int32Array. */
   readTensor(name: string): Promise<Float32Array | Int32Array> {
     return this.fileOf(name).readTensor(name);

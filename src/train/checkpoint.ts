@@ -67,7 +67,7 @@ export const RESUMABLE_SETTINGS: readonly (keyof JobConfig)[] = ['evalEvery', 'e
 /** The settings of `given` that change the training and differ from the checkpoint's. */
 export function changedSettings(saved: JobConfig, given: JobConfig): Array<keyof JobConfig> {
   const keys = new Set([...Object.keys(saved), ...Object.keys(given)] as Array<keyof JobConfig>);
-  return [...keys].filter((k) => !RESUMABLE_SETTINGS.includes(k) && !Object.is(saved[k], given[k]));
+  return [...keys].filter((k) => !RESUMABLE_SETTINGS.includes(k) && !Object.is(saved[k] ?? null, given[k] ?? null));
 }
 
 export function dataIdentity(data: PreparedDataset): DataIdentity {

@@ -1,6 +1,7 @@
 // The job's settings, with every default as GORA.md writes it.
 
 import type { FeatureFunction } from '../gora/allocate';
+import { isQuantised, WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 
 /**
  * Every training method, with a one-line description for lists (the app, `gora compare`). The adapter
@@ -92,6 +93,11 @@ export interface JobConfig {
    * run is paused or stopped; 0: only when paused or stopped.
    */
   checkpointEvery: number;
+  /**
+   * How the frozen linear weights are stored on the GPU (src/engine/weight-format.ts); null: the
+   * checkpoint's own dtype (resolveWeightFormat).
+   */
+  weights: WeightFormat | null;
 }
 
 export function defaultConfig(method: Method): JobConfig {
@@ -128,6 +134,7 @@ export function defaultConfig(method: Method): JobConfig {
     generateSamples: 3,
     maxNewTokens: 16,
     checkpointEvery: 25,
+    weights: null,
   };
 }
 
@@ -167,5 +174,39 @@ export function checkConfig(c: JobConfig): void {
   if (!(c.warmupFraction >= 0 && c.warmupFraction <= 1)) throw new RangeError(`--warmup must be between 0 and 1, got ${c.warmupFraction}`);
   if (!(c.minLrRatio >= 0 && c.minLrRatio <= 1)) throw new RangeError(`--min-lr-ratio must be between 0 and 1, got ${c.minLrRatio}`);
   if (!(c.weightDecay >= 0)) throw new RangeError(`--weight-decay must be ≥ 0, got ${c.weightDecay}`);
+  if (c.weights !== null && !WEIGHT_FORMATS.includes(c.weights)) throw new RangeError(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got "${String(c.weights)}"`);
+  if (c.weights !== null) {
+    const problem = weightFormatProblem(c.method, c.weights);
+    if (problem) throw new RangeError(problem);
+  }
   if (c.rankMin > c.rankMax) throw new RangeError(`--rank-min (${c.rankMin}) is above --rank-max (${c.rankMax})`);
+}
+
+/**
+ * Why a method cannot run on weights stored in `format`, or null. Full fine-tuning updates every
+ * weight by steps far below bf16's resolution (2⁻⁸ relative), so it keeps f32; LoRA-GA and PiSSA
+ * rewrite W once (W ← W − s·B₀A₀), which a 16-bit format holds up to its rounding but a quantised
+ * one cannot hold at all.
+ */
+export function weightFormatProblem(method: Method, format: WeightFormat): string | null {
+  if (method === 'full' && format !== 'f32') return `full fine-tuning trains every weight and keeps them in f32: use --weights f32 (or an adapter method to keep the frozen weights in ${format})`;
+  if (modifiesBaseWeights(method) && isQuantised(format)) {
+    return `${method === 'pissa' ? 'PiSSA' : 'LoRA-GA'} rewrites the frozen weights (W ← W − s·B₀A₀), which ${format} cannot hold: use --weights bf16, f16 or f32 (or GoRA, LoRA or rsLoRA to keep ${format})`;
+  }
+  return null;
+}
+
+/**
+ * The storage format a run uses: the one asked for, or the checkpoint's own (BF16 and F16 stay
+ * 16-bit, anything else f32); full fine-tuning defaults to f32 whatever the checkpoint.
+ */
+export function resolveWeightFormat(c: JobConfig, checkpointDtype: string): WeightFormat {
+  if (c.weights !== null) return c.weights;
+  if (c.method === 'full') return 'f32';
+  return checkpointFormat(checkpointDtype);
+}
+
+/** A checkpoint's own dtype as a storage format: BF16 and F16 stay 16-bit, anything else is f32. */
+export function checkpointFormat(dtype: string): WeightFormat {
+  return dtype === 'BF16' ? 'bf16' : dtype === 'F16' ? 'f16' : 'f32';
 }

@@ -16,6 +16,8 @@ import { searchGamma, type GammaSearch } from '../gora/gamma';
 import { gradientScan, type ScanBatch, type ScanResult } from '../gora/scan';
 import { topSingularTriplets } from '../gora/svd';
 import type { LinearTarget } from '../model/spec';
+import { isQuantised, type PackedWeight } from '../engine/weight-format';
+import { packWeight, unpackWeight } from '../engine/pack-weights';
 import { usesRsLoraScale, type JobConfig } from './config';
 import { scanAndAllocate, type InitialAdapter } from './adapters';
 
@@ -69,7 +71,7 @@ export async function initialiseAdapters(model: Transformer, targets: readonly L
         // 16 power iterations, as PiSSA's fast SVD (pissa_niter_16), and 2k extra basis vectors: a
         // weight's spectrum decays slowly (σ_r/σ_r+1 is often within a few per cent), so it needs a
         // wider basis and more iterations than a gradient's to find the principal subspace.
-        const svd = await topSingularTriplets(model.gpu, weightOf(model, t), t.out, t.in, Math.min(config.rank, t.out, t.in), { seed: config.seed ^ 0x3c6ef372, powerIterations: 16, oversampling: 2 * config.rank });
+        const svd = await topSingularTriplets(model.gpu, model.linearWeight(t.name), t.out, t.in, Math.min(config.rank, t.out, t.in), { seed: config.seed ^ 0x3c6ef372, powerIterations: 16, oversampling: 2 * config.rank });
         const { A, B } = pissaFactors(svd, t.out, t.in, config.rank, scale);
         adapters.set(t.name, { rank: config.rank, scale, A, B });
       }
@@ -124,10 +126,14 @@ async function loraGaInit(model: Transformer, targets: readonly LinearTarget[], 
 export async function subtractInitialAdapters(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>): Promise<void> {
   const gpu = model.gpu;
   for (const [name, a] of adapters) {
-    const W = model.weights.get(`${name}.weight`);
-    if (!W) throw new Error(`no weight for ${name}`);
+    const stored = model.linearWeight(name);
     const m = a.B.length / a.rank;
     const n = a.A.length / a.rank;
+    if ('format' in stored) {
+      await subtractFromPacked(model, stored, a, m, n);
+      continue;
+    }
+    const W = stored;
     if (W.size !== m * n * 4) throw new RangeError(`adapter ${name} is for a [${m}, ${n}] weight, the model's has ${W.size / 4} values`);
     const A = gpu.upload(`${name} A0`, a.A);
     const B = gpu.upload(`${name} B0`, a.B);
@@ -138,6 +144,27 @@ export async function subtractInitialAdapters(model: Transformer, adapters: Read
       B.destroy();
     }
   }
+}
+
+/**
+ * W ← W − s·B₀A₀ on a 16-bit W: decoded, changed in f64 and rounded back on the CPU, one layer at a
+ * time (the kernels only read stored formats). Quantised formats are refused before a run starts
+ * (config.ts weightFormatProblem); this is the last guard.
+ */
+async function subtractFromPacked(model: Transformer, W: PackedWeight, a: InitialAdapter, m: number, n: number): Promise<void> {
+  if (isQuantised(W.format)) throw new Error(`W ← W − s·B₀A₀ cannot be stored in ${W.format}`);
+  if (W.rows !== m || W.cols !== n) throw new RangeError(`an adapter for a [${m}, ${n}] weight, the model's is [${W.rows}, ${W.cols}]`);
+  const words = new Uint32Array((await model.gpu.readF32(W.data)).buffer);
+  const values = unpackWeight(W.format, m, n, { data: words, scales: null });
+  const r = a.rank;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < r; p++) sum += a.B[i * r + p] * a.A[p * n + j];
+      values[i * n + j] -= a.scale * sum;
+    }
+  }
+  model.gpu.write(W.data, packWeight(W.format, m, n, values).data);
 }
 
 /** GORA.md Phase 4's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
@@ -159,10 +186,4 @@ async function batchLoss(model: Transformer, batch: ScanBatch): Promise<number> 
   model.setBatch(batch.tokens, batch.targets);
   await model.gpu.run('loss', (enc) => model.forward(enc, null));
   return (await model.gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
-}
-
-function weightOf(model: Transformer, t: LinearTarget): GPUBuffer {
-  const W = model.weights.get(`${t.name}.weight`);
-  if (!W) throw new Error(`no weight for ${t.name}`);
-  return W;
 }

@@ -8,13 +8,14 @@ import type { Gpu } from '../gpu/gpu';
 import type { Batch } from '../data/batch';
 import type { PreparedDataset } from '../data/prepare';
 import { promptLength } from '../data/tokenize';
-import { uploadWeights } from '../engine/load';
+import { checkpointDtype, destroyWeights, loadWeights } from '../engine/load';
+import type { WeightFormat } from '../engine/weight-format';
 import { AdapterOptimizer, type ParameterGroup } from '../engine/optimizer';
 import { Transformer } from '../engine/transformer';
 import type { Allocation, AllocationSettings } from '../gora/allocate';
 import type { ScanResult } from '../gora/scan';
 import type { OpenedModel } from '../model/load';
-import { checkConfig, modifiesBaseWeights, needsScan, type JobConfig } from './config';
+import { checkConfig, modifiesBaseWeights, needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
 import { labelAccuracy, meanTokenLoss } from './evaluate';
 import { generateGreedy } from './generate';
@@ -68,6 +69,8 @@ export interface StepRecord {
 
 export interface JobResult {
   config: JobConfig;
+  /** How the frozen linear weights were stored on the GPU. */
+  weightsFormat: WeightFormat;
   scan: ScanResult | null;
   allocation: Allocation | null;
   /** Adapters as initialised and as trained, by target name (empty in full training). */
@@ -117,12 +120,15 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   };
   const { spec, targets } = opened;
   const { batchSize: B, seqLen: T } = data;
+  const weightsFormat = resolveWeightFormat(config, checkpointDtype(opened));
+  const formatProblem = weightFormatProblem(config.method, weightsFormat);
+  if (formatProblem) throw new RangeError(formatProblem);
   const weights = await timed('load', () =>
-    uploadWeights(gpu, opened, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
+    loadWeights(gpu, opened, weightsFormat, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
   ).catch((error: unknown) => {
     throw explainFailure(error, position);
   });
-  const model = new Transformer(gpu, spec, weights, { B, T });
+  const model = new Transformer(gpu, spec, weights.buffers, { B, T }, weights.packed);
   try {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
@@ -296,12 +302,12 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const trained = await readAdapters(model);
     const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
-    return { config, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches } };
+    return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches } };
   } catch (error) {
     throw explainFailure(error, position);
   } finally {
     model.destroy();
-    for (const buffer of weights.values()) buffer.destroy();
+    destroyWeights(weights);
   }
 }
 
