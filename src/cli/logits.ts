@@ -4,10 +4,10 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
-import { openModel } from '../model/load';
+import { checkpointDtype, openModel } from '../model/load';
 import { nodeModelFiles } from '../model/node-files';
 import { writeSafetensors } from '../model/safetensors';
-import { checkpointDtype, loadWeights } from '../engine/load';
+import { loadWeights } from '../engine/load';
 import { WEIGHT_FORMATS } from '../engine/weight-format';
 import { checkpointFormat } from '../train/config';
 import { choiceFlag } from './flags';

@@ -6,7 +6,7 @@
 // as row chunks (./row-chunks.ts); any other tensor that large is refused before anything is read.
 
 import type { Gpu } from '../gpu/gpu';
-import type { OpenedModel } from '../model/load';
+import { isLinearWeight, type OpenedModel } from '../model/load';
 import { checkShapes, transpose } from '../model/weights';
 import type { WeightEntry } from '../model/spec';
 import { ROW_SPLIT_TENSORS, uploadWeight } from './row-chunks';
@@ -39,15 +39,6 @@ export function destroyWeights(weights: LoadedWeights): void {
   }
 }
 
-/** The dtype of the checkpoint's linear weights (what `--weights` defaults to). */
-export function checkpointDtype(model: OpenedModel): string {
-  const linear = model.entries.find((e) => isLinearWeight(model, e));
-  return model.checkpoint.tensor((linear ?? model.entries[0]).hfName).dtype;
-}
-
-function isLinearWeight(model: OpenedModel, entry: WeightEntry): boolean {
-  return entry.shape.length === 2 && model.targets.some((t) => `${t.name}.weight` === entry.name);
-}
 
 export async function loadWeights(gpu: Gpu, model: OpenedModel, format: WeightFormat, onProgress?: (p: LoadProgress) => void): Promise<LoadedWeights> {
   checkShapes(model.checkpoint, model.entries);

@@ -47,3 +47,14 @@ export async function openModel(files: ModelFiles): Promise<OpenedModel> {
     tokenizer,
   };
 }
+
+/** Whether a weight entry is the W of a linear layer an adapter may target (what `--weights` stores). */
+export function isLinearWeight(model: OpenedModel, entry: WeightEntry): boolean {
+  return entry.shape.length === 2 && model.targets.some((t) => `${t.name}.weight` === entry.name);
+}
+
+/** The dtype of the checkpoint's linear weights (BF16, F16, F32…): what `--weights` defaults to. */
+export function checkpointDtype(model: OpenedModel): string {
+  const linear = model.entries.find((e) => isLinearWeight(model, e));
+  return model.checkpoint.tensor((linear ?? model.entries[0]).hfName).dtype;
+}

@@ -6,12 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadWeights, destroyWeights, checkpointDtype, type LoadedWeights } from '../../src/engine/load';
+import { loadWeights, destroyWeights, type LoadedWeights } from '../../src/engine/load';
 import { Transformer } from '../../src/engine/transformer';
 import { Random } from '../../src/engine/random';
 import { blockLinears, linearName } from '../../src/engine/architecture';
 import { memoryFiles, memorySource } from '../../src/model/bytes';
-import { openModel, type OpenedModel } from '../../src/model/load';
+import { checkpointDtype, openModel, type OpenedModel } from '../../src/model/load';
 import { nodeModelFiles } from '../../src/model/node-files';
 import { SafetensorsFile, writeSafetensors } from '../../src/model/safetensors';
 import type { WeightFormat } from '../../src/engine/weight-format';

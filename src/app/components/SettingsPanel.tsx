@@ -1,6 +1,7 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { needsScan, type JobConfig } from '../../train/config';
+import { needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from '../../train/config';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../engine/weight-format';
 import { deviceBudget, planRun, type RunPlan } from '../../train/memory-plan';
 import { formatBytes } from './format';
 import { METHOD_NAMES, methodDescription, methodLabel } from '../../compare/methods';
@@ -70,6 +71,7 @@ export function SettingsPanel() {
             </select>
           </label>
         )}
+        <WeightsChoice />
       </div>
       {gora && (
         <label className="check">
@@ -81,6 +83,49 @@ export function SettingsPanel() {
         Reset to defaults
       </button>
     </section>
+  );
+}
+
+const FORMAT_LABELS: Record<WeightFormat, string> = { f32: 'f32', bf16: 'bf16', f16: 'f16', int8: 'int8 (quantised)', q4: '4-bit (quantised)' };
+
+/** How the frozen weights sit on the GPU, each choice with the GPU memory its weights take. */
+function WeightsChoice() {
+  const info = useStore((s) => s.modelInfo);
+  const config = useStore((s) => s.config);
+  const limits = useStore((s) => s.gpuInfo?.limits);
+  const setConfig = useStore((s) => s.setConfig);
+  const busy = useStore(isBusy);
+  if (!info) return null;
+  const weightBytes = (weights: WeightFormat): string => {
+    try {
+      return formatBytes(planRun(info.spec, { ...config, weights }, deviceBudget(limits ?? {})).estimate.weights);
+    } catch {
+      return 'does not fit';
+    }
+  };
+  const asStored = resolveWeightFormat({ ...config, weights: null }, info.dtype);
+  return (
+    <label title="Frozen weights stored narrower take less GPU memory; adapters, activations and gradients stay f32. int8 and 4-bit approximate the weights.">
+      Frozen weights
+      <select
+        value={config.weights ?? ''}
+        onChange={(e) => setConfig({ weights: e.target.value === '' ? null : (e.target.value as WeightFormat) })}
+        disabled={busy}
+        data-testid="setting-weights"
+      >
+        <option value="">
+          as in the checkpoint ({asStored}, {weightBytes(asStored)})
+        </option>
+        {WEIGHT_FORMATS.map((f) => {
+          const problem = weightFormatProblem(config.method, f);
+          return (
+            <option key={f} value={f} disabled={problem !== null} title={problem ?? undefined}>
+              {FORMAT_LABELS[f]}, {weightBytes(f)}
+            </option>
+          );
+        })}
+      </select>
+    </label>
   );
 }
 

@@ -2,7 +2,7 @@
 // preview needs it); the worker opens the same source again for the run (from the cache).
 
 import type { StateCreator } from 'zustand';
-import { openModel } from '../../model/load';
+import { checkpointDtype, openModel } from '../../model/load';
 import { clearHubCache } from '../../model/hub';
 import type { Tokenizer } from '../../model/tokenizer';
 import type { ModelSpec } from '../../model/spec';
@@ -18,6 +18,8 @@ export interface ModelInfo {
   vocabSize: number;
   parameters: number;
   targets: number;
+  /** The dtype of its linear weights in the checkpoint (BF16, F16, F32): the default storage format. */
+  dtype: string;
 }
 
 export interface ModelProgress {
@@ -58,7 +60,7 @@ export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) =>
       set({
         modelStatus: 'ready',
         tokenizer: model.tokenizer,
-        modelInfo: { name: describeModel(source), spec: model.spec, architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length },
+        modelInfo: { name: describeModel(source), spec: model.spec, architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length, dtype: checkpointDtype(model) },
       });
       await get().refreshPreview();
     } catch (error) {

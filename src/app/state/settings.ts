@@ -2,7 +2,7 @@
 // and dataset choices, the hub address.
 
 import type { StateCreator } from 'zustand';
-import { defaultConfig, type JobConfig, type Method } from '../../train/config';
+import { defaultConfig, weightFormatProblem, type JobConfig, type Method } from '../../train/config';
 import { DEFAULT_HUB } from '../../model/hub';
 import type { Store } from './types';
 
@@ -29,9 +29,14 @@ export const settingsSlice: StateCreator<Store, [], [], SettingsSlice> = (set) =
   sampleDataset: 'sentiment',
   setConfig: (change) =>
     set((s) => {
-      // Switching method switches LoRA+ to that method's default.
+      // Switching method switches LoRA+ to that method's default, and the weight format back to the
+      // checkpoint's when the new method cannot use the one chosen.
       const methodChanged = change.method && change.method !== s.config.method;
-      return { config: { ...s.config, ...(methodChanged ? { loraPlusRatio: defaultConfig(change.method!).loraPlusRatio } : {}), ...change } };
+      const weights = s.config.weights;
+      const forMethod = methodChanged
+        ? { loraPlusRatio: defaultConfig(change.method!).loraPlusRatio, ...(weights && weightFormatProblem(change.method!, weights) ? { weights: null } : {}) }
+        : {};
+      return { config: { ...s.config, ...forMethod, ...change } };
     }),
   resetConfig: () => set((s) => ({ config: appDefaults(s.config.method) })),
   setHubUrl: (hubUrl) => set({ hubUrl }),

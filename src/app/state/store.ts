@@ -14,6 +14,15 @@ import type { Store } from './types';
 export const useStore = create<Store>()(
   persist(
     (...a) => ({ ...gpuSlice(...a), ...settingsSlice(...a), ...modelSlice(...a), ...datasetSlice(...a), ...runSlice(...a), ...comparisonSlice(...a) }),
-    { name: 'gora-studio-settings', version: 1, partialize: persistedSettings },
+    {
+      name: 'gora-studio-settings',
+      version: 1,
+      partialize: persistedSettings,
+      // Settings saved by an earlier version lack the newer keys: those keep their defaults.
+      merge: (saved, current) => {
+        const s = (saved ?? {}) as Partial<Store>;
+        return { ...current, ...s, config: { ...current.config, ...s.config } };
+      },
+    },
   ),
 );
