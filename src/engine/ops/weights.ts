@@ -18,8 +18,8 @@ export type WeightAccess = 'scalar' | 'vec4';
 // Floats print in their shortest round-trip form, which WGSL parses back to the same f32.
 const q4Constants =
   `const Q4_BLOCK = ${Q4_BLOCK}u;\n` +
-  // A private copy, not a const: indexing a const array at run time makes some compilers rebuild it
-  // on every call.
+  // A private copy rather than a const, which some compilers may rebuild at each run-time index; on
+  // SwiftShader the two measured the same (docs/weights.md).
   `var<private> Q4_CODEBOOK: array<f32, 16> = array<f32, 16>(${Array.from(Q4_CODEBOOK, (v) => `${v}`).join(', ')});\n`;
 
 const DECODERS: Record<WeightFormat, { name: string; code: string }> = {
