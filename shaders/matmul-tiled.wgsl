@@ -12,6 +12,9 @@
 // from there: each global float is read once per workgroup instead of 16 times. The barriers this
 // needs are cheap on GPUs but expensive on CPU-backed adapters (bench/README.md, "Kernel choices"),
 // which use shaders/matmul-vec4.wgsl instead. Any shape: out-of-range elements load as zero.
+//
+// B is read through w_load from a decoding file prepended by src/engine/ops/weights.ts
+// (shaders/weights/*.wgsl), so B may be a stored weight of any format (batch 1 for packed formats).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -31,7 +34,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+// B (`w`, and `w_scales` for int8 and q4) is declared by the prepended decoding file.
+const W_BINDING = 3u;
+const W_SCALES_BINDING = 5u;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 const TILE = 64u;
@@ -50,8 +55,8 @@ fn load_a(base: u32, row: u32, k: u32) -> f32 {
 
 fn load_b(base: u32, k: u32, col: u32) -> f32 {
   if (k >= p.K || col >= p.N) { return 0.0; }
-  if (TRANS_B) { return b[base + col * p.K + k]; }
-  return b[base + k * p.N + col];
+  if (TRANS_B) { return w_load(base + col * p.K + k, col); }
+  return w_load(base + k * p.N + col, k);
 }
 
 @compute @workgroup_size(16, 16, 1)

@@ -15,6 +15,11 @@
 // Invocations walk a 1-D list of 8×8 output blocks, row-major over blocks, folded into y past
 // 65,535 workgroups (src/gpu/dispatch.ts grid1d). Edge blocks clamp their loads to the last row and
 // the last vec4 column (always in bounds, no branch in the K loop) and store only what lies in C.
+//
+// B is read through w_load4 from a decoding file prepended by src/engine/ops/weights.ts
+// (shaders/weights/*.wgsl; f32 is shaders/weights/f32x4.wgsl, one vec4 load), so B may be a stored
+// weight of any format (batch 1 for packed formats). Each w_load4 reads four elements of one stored
+// row of W: row c of W [N, K] when TRANS_B, row k of W [K, N] otherwise.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -41,7 +46,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
+// B (`w`, and `w_scales` for int8 and q4) is declared by the prepended decoding file.
+const W_BINDING = 3u;
+const W_SCALES_BINDING = 7u;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> a2: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> b2: array<vec4<f32>>;
@@ -88,11 +95,11 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     if (TRANS_B) {
       let c0 = c4.x * 4u;
       let c1 = c4.y * 4u;
-      bm0 = transpose(mat4x4<f32>(b[b_base + c0 * K4 + kc], b[b_base + (c0 + 1u) * K4 + kc], b[b_base + (c0 + 2u) * K4 + kc], b[b_base + (c0 + 3u) * K4 + kc]));
-      bm1 = transpose(mat4x4<f32>(b[b_base + c1 * K4 + kc], b[b_base + (c1 + 1u) * K4 + kc], b[b_base + (c1 + 2u) * K4 + kc], b[b_base + (c1 + 3u) * K4 + kc]));
+      bm0 = transpose(mat4x4<f32>(w_load4(b_base + c0 * K4 + kc, c0), w_load4(b_base + (c0 + 1u) * K4 + kc, c0 + 1u), w_load4(b_base + (c0 + 2u) * K4 + kc, c0 + 2u), w_load4(b_base + (c0 + 3u) * K4 + kc, c0 + 3u)));
+      bm1 = transpose(mat4x4<f32>(w_load4(b_base + c1 * K4 + kc, c1), w_load4(b_base + (c1 + 1u) * K4 + kc, c1 + 1u), w_load4(b_base + (c1 + 2u) * K4 + kc, c1 + 2u), w_load4(b_base + (c1 + 3u) * K4 + kc, c1 + 3u)));
     } else {
-      bm0 = mat4x4<f32>(b[b_base + k0 * N4 + c4.x], b[b_base + (k0 + 1u) * N4 + c4.x], b[b_base + (k0 + 2u) * N4 + c4.x], b[b_base + (k0 + 3u) * N4 + c4.x]);
-      bm1 = mat4x4<f32>(b[b_base + k0 * N4 + c4.y], b[b_base + (k0 + 1u) * N4 + c4.y], b[b_base + (k0 + 2u) * N4 + c4.y], b[b_base + (k0 + 3u) * N4 + c4.y]);
+      bm0 = mat4x4<f32>(w_load4(b_base + k0 * N4 + c4.x, k0), w_load4(b_base + (k0 + 1u) * N4 + c4.x, k0 + 1u), w_load4(b_base + (k0 + 2u) * N4 + c4.x, k0 + 2u), w_load4(b_base + (k0 + 3u) * N4 + c4.x, k0 + 3u));
+      bm1 = mat4x4<f32>(w_load4(b_base + k0 * N4 + c4.y, k0), w_load4(b_base + (k0 + 1u) * N4 + c4.y, k0 + 1u), w_load4(b_base + (k0 + 2u) * N4 + c4.y, k0 + 2u), w_load4(b_base + (k0 + 3u) * N4 + c4.y, k0 + 3u));
     }
     acc00 += bm0 * at0;
     acc01 += bm1 * at0;

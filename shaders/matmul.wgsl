@@ -12,6 +12,9 @@
 // 16) measured 1.3–3.2× slower on SwiftShader (bench/README.md, "Kernel choices"). Invocations walk a
 // 1-D list of blocks, so a rank-sized N or M leaves no lane idle. Edge blocks clamp their loads to
 // the last row/column (always in bounds, no branch in the K loop) and store only the elements in C.
+//
+// B is read through w_load from a decoding file prepended by src/engine/ops/weights.ts
+// (shaders/weights/*.wgsl), so B may be a stored weight of any format (batch 1 for packed formats).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -38,7 +41,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+// B (`w`, and `w_scales` for int8 and q4) is declared by the prepended decoding file.
+const W_BINDING = 3u;
+const W_SCALES_BINDING = 7u;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> a2: array<f32>;
 @group(0) @binding(6) var<storage, read> b2: array<f32>;
@@ -51,8 +56,8 @@ fn a_at(base: u32, row: u32, k: u32) -> f32 {
 }
 
 fn b_at(base: u32, k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return b[base + col * p.K + k]; }
-  return b[base + k * p.N + col];
+  if (TRANS_B) { return w_load(base + col * p.K + k, col); }
+  return w_load(base + k * p.N + col, k);
 }
 
 fn a4(base: u32, rows: vec4<u32>, k: u32) -> vec4<f32> {

@@ -14,6 +14,8 @@
 // Elements are indexed in row-major order over the whole matrix, so a format never needs cols to be
 // a multiple of anything; buffers are padded to whole words.
 
+import { nf4Codebook } from './q4-codebook';
+
 export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'int8' | 'q4';
 
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'bf16', 'f16', 'int8', 'q4'];
@@ -25,6 +27,12 @@ export function isQuantised(format: WeightFormat): boolean {
 
 /** Elements per q4 scale block (chosen by measured error: docs/weights.md). */
 export const Q4_BLOCK = 64;
+
+/**
+ * The value of each 4-bit code in units of the block's absmax: NF4, QLoRA's NormalFloat
+ * (src/engine/q4-codebook.ts), chosen over uniform int4 by measured error (docs/weights.md).
+ */
+export const Q4_CODEBOOK: Float32Array = nf4Codebook();
 
 /** A frozen weight on the GPU in a stored format. */
 export interface PackedWeight {

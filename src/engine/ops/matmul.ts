@@ -4,6 +4,8 @@
 //                                      ('serial') when the shape is 4-aligned
 //   scalar shaders/matmul.wgsl         8×8 register blocks, scalar loads: 'serial', any shape
 // vec4 and scalar can also add a low-rank term (LoRA's) before their single store of C.
+// B may be a stored weight (PackedWeight, src/engine/weight-format.ts) of any format: every kernel
+// reads B through a decoding file prepended to it (src/engine/ops/weights.ts).
 // The choice and the numbers behind it: bench/README.md, "Kernel choices".
 
 import { ceilDiv, grid1d } from '../../gpu/dispatch';
@@ -11,18 +13,30 @@ import type { Encoder } from '../../gpu/encoder';
 import type { KernelVariant } from '../../gpu/gpu';
 import type { Shader } from '../../gpu/pipelines';
 import { packUniforms, type UniformField } from '../../gpu/uniforms';
+import { dataBytes, scaleBytes, type PackedWeight } from '../weight-format';
 import { requireDims, requireFloats } from './check';
+import { isPacked, weightShader, type WeightOperand } from './weights';
 import code from '../../../shaders/matmul.wgsl?raw';
 import vec4Code from '../../../shaders/matmul-vec4.wgsl?raw';
 import tiledCode from '../../../shaders/matmul-tiled.wgsl?raw';
 
-
-export const MATMUL_SHADER: Shader = { name: 'shaders/matmul.wgsl', code };
-export const MATMUL_VEC4_SHADER: Shader = { name: 'shaders/matmul-vec4.wgsl', code: vec4Code };
-export const MATMUL_TILED_SHADER: Shader = { name: 'shaders/matmul-tiled.wgsl', code: tiledCode };
-
 export type MatmulKernel = 'tiled' | 'vec4' | 'scalar';
 export const MATMUL_KERNELS: readonly MatmulKernel[] = ['tiled', 'vec4', 'scalar'];
+
+const KERNEL_SOURCES: Record<MatmulKernel, Shader> = {
+  scalar: { name: 'shaders/matmul.wgsl', code },
+  vec4: { name: 'shaders/matmul-vec4.wgsl', code: vec4Code },
+  tiled: { name: 'shaders/matmul-tiled.wgsl', code: tiledCode },
+};
+
+/** The module of a kernel with B in `format` (f32: a plain buffer, read as before formats existed). */
+export function matmulShader(kernel: MatmulKernel, format: PackedWeight['format'] = 'f32'): Shader {
+  return weightShader(KERNEL_SOURCES[kernel], format, kernel === 'vec4' ? 'vec4' : 'scalar');
+}
+
+export const MATMUL_SHADER: Shader = matmulShader('scalar');
+export const MATMUL_VEC4_SHADER: Shader = matmulShader('vec4');
+export const MATMUL_TILED_SHADER: Shader = matmulShader('tiled');
 
 export interface MatmulShape {
   M: number;
@@ -89,11 +103,12 @@ export function chooseMatmulKernel(variant: KernelVariant, shape: MatmulShape): 
 }
 
 // c: [batch, M, N], a: [batch, M, K] (or [batch, K, M]), b: [batch, K, N] (or [batch, N, K]), bias: [N]
+// A PackedWeight b (batch 1) is W [N, K] when transB (y = x·Wᵀ) and W [K, N] otherwise (dx = dy·W).
 export function matmul(
   enc: Encoder,
   c: GPUBuffer,
   a: GPUBuffer,
-  b: GPUBuffer,
+  b: WeightOperand,
   bias: GPUBuffer | null,
   shape: MatmulShape,
   lowRank: LowRankTerm | null = null,
@@ -107,16 +122,18 @@ export function matmulWith(
   enc: Encoder,
   c: GPUBuffer,
   a: GPUBuffer,
-  b: GPUBuffer,
+  b: WeightOperand,
   bias: GPUBuffer | null,
   shape: MatmulShape,
   lowRank: LowRankTerm | null = null,
 ): void {
   const s = resolveMatmul(shape);
+  const w: PackedWeight = isPacked(b) ? b : { format: 'f32', rows: 0, cols: 0, data: b, scales: null };
   requireDims('matmul', { M: s.M, N: s.N, K: s.K, batch: s.batch });
   const span = (stride: number, size: number) => stride * (s.batch - 1) + size;
   requireFloats('matmul', 'A', a, span(s.strideA, s.M * s.K));
-  requireFloats('matmul', 'B', b, span(s.strideB, s.K * s.N));
+  if (isPacked(b)) requirePacked(b, s);
+  else requireFloats('matmul', 'B', b, span(s.strideB, s.K * s.N));
   requireFloats('matmul', 'C', c, span(s.strideC, s.M * s.N));
   if (bias) requireFloats('matmul', 'bias', bias, s.N);
   if (lowRank) {
@@ -139,25 +156,43 @@ export function matmulWith(
     ['u32', s.strideC],
     ['f32', s.alpha],
   ];
-  const storage = [c, a, b, bias ?? enc.gpu.unused];
+  const storage = [c, a, w.data, bias ?? enc.gpu.unused];
+  const scales = w.scales ? [w.scales] : [];
   // The tiled kernel adds a low-rank term in a second pass; so does vec4 when the term's K is not a
   // multiple of 4 (its A2 could not be read as vec4).
   const fused = lowRank !== null && kernelName !== 'tiled' && (kernelName === 'scalar' || lowRank.K % 4 === 0);
   if (kernelName === 'tiled') {
-    enc.dispatch({ shader: MATMUL_TILED_SHADER, entryPoint: 'matmul', constants }, [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch], storage, packUniforms(fields));
+    const shader = matmulShader('tiled', w.format);
+    enc.dispatch({ shader, entryPoint: 'matmul', constants }, [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch], [...storage, ...scales], packUniforms(fields));
   } else {
     // vec4 and scalar: one 8×8 block of C per invocation, 64 invocations per workgroup.
     const blocksN = ceilDiv(s.N, 8);
     const blocks = ceilDiv(s.M, 8) * blocksN;
     fields.push(['u32', blocksN], ['u32', blocks], ['u32', fused ? lowRank.K : 0], ['f32', fused ? lowRank.alpha : 0]);
     const [x, y] = grid1d(blocks, 64);
-    const shader = kernelName === 'vec4' ? MATMUL_VEC4_SHADER : MATMUL_SHADER;
+    const shader = matmulShader(kernelName, w.format);
     const operands = fused ? [lowRank.a, lowRank.b] : [enc.gpu.unused, enc.gpu.unused];
-    enc.dispatch({ shader, entryPoint: 'matmul', constants: { ...constants, LOW_RANK: fused } }, [x, y, s.batch], [...storage, ...operands], packUniforms(fields));
+    enc.dispatch({ shader, entryPoint: 'matmul', constants: { ...constants, LOW_RANK: fused } }, [x, y, s.batch], [...storage, ...operands, ...scales], packUniforms(fields));
   }
   if (lowRank && !fused) {
     const term = { M: s.M, N: s.N, K: lowRank.K, transB: s.transB, alpha: lowRank.alpha, accumulate: true };
     const second = kernelName === 'tiled' ? 'tiled' : chooseMatmulKernel('serial', term);
     matmulWith(second, enc, c, lowRank.a, lowRank.b, null, term);
+  }
+}
+
+/** A packed B must be one matrix (batch 1) of the shape op(B) needs: W [N, K] when transB, else [K, N]. */
+function requirePacked(w: PackedWeight, s: Required<MatmulShape>): void {
+  if (s.batch !== 1) throw new RangeError(`matmul: a packed ${w.format} B needs batch 1, got ${s.batch}`);
+  const [rows, cols] = s.transB ? [s.N, s.K] : [s.K, s.N];
+  if (w.rows !== rows || w.cols !== cols) {
+    throw new RangeError(`matmul: B ("${w.data.label}") is a ${w.rows}×${w.cols} ${w.format} weight but the shape needs ${rows}×${cols} (${s.transB ? 'N×K' : 'K×N'})`);
+  }
+  if (w.data.size < dataBytes(w.format, rows, cols)) {
+    throw new RangeError(`matmul: B ("${w.data.label}") holds ${w.data.size} bytes but a ${rows}×${cols} ${w.format} weight needs ${dataBytes(w.format, rows, cols)}`);
+  }
+  const wantScales = scaleBytes(w.format, rows, cols);
+  if (wantScales > 0 && (w.scales?.size ?? 0) < wantScales) {
+    throw new RangeError(`matmul: B ("${w.data.label}") has ${w.scales?.size ?? 0} bytes of ${w.format} scales, needs ${wantScales}`);
   }
 }
