@@ -30,6 +30,9 @@ async function run(opened: OpenedModel, format: WeightFormat): Promise<Outputs> 
   const gpu = await testGpu();
   const spec = opened.spec;
   const weights: LoadedWeights = await loadWeights(gpu, opened, format);
+  // Every linear W is in the stored format (and only there), none of them in f32.
+  expect(weights.packed.size).toBe(format === 'f32' ? 0 : opened.targets.length);
+  for (const t of opened.targets) expect(weights.buffers.has(`${t.name}.weight`)).toBe(format === 'f32');
   const model = new Transformer(gpu, spec, weights.buffers, { B, T }, weights.packed);
   try {
     const rng = new Random(7);
