@@ -6,7 +6,7 @@
 // rounding), and the final small problem — the SVD of the [n, l] matrix Gᵀ·Q — is solved by the CPU
 // Jacobi SVD (src/engine/ref/svd.ts). l = k + oversampling, never above min(m, n).
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator, Gpu } from '../gpu/gpu';
 import { matmul } from '../engine/ops/matmul';
 import { Random } from '../engine/random';
 import { svdRef, type Svd } from '../engine/ref/svd';
@@ -27,10 +27,9 @@ export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer, m: number
   if (matrix.size < m * n * 4) throw new RangeError(`the matrix buffer holds ${matrix.size / 4} floats, [${m}, ${n}] needs ${m * n}`);
   const scale = options.scale ?? 1;
   const iterations = options.powerIterations ?? 4;
-  const l = Math.min(k + (options.oversampling ?? 8), m, n);
   const rng = new Random(options.seed ?? 0x5eed);
-  const left = gpu.createBuffer('svd basis [m, l]', m * l * 4);
-  const right = gpu.upload('svd basis [n, l]', Float32Array.from(gaussian(rng, n * l)));
+  const { l, left, right } = subspaceBuffers(gpu, m, n, k, options.oversampling);
+  gpu.write(right, Float32Array.from(gaussian(rng, n * l)));
   try {
     // Y = M·Ω, then alternately Z = Mᵀ·Q and Y = M·Z, each orthonormalised.
     const leftProduct = async () => {
@@ -69,6 +68,15 @@ export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer, m: number
     left.destroy();
     right.destroy();
   }
+}
+
+/**
+ * The two thin bases of topSingularTriplets, l = k + oversampling columns (at most min(m, n)): [m, l]
+ * and [n, l]. The memory plan counts them with this too.
+ */
+export function subspaceBuffers(gpu: Allocator, m: number, n: number, k: number, oversampling = 8): { l: number; left: GPUBuffer; right: GPUBuffer } {
+  const l = Math.min(k + oversampling, m, n);
+  return { l, left: gpu.createBuffer('svd basis [m, l]', m * l * 4), right: gpu.createBuffer('svd basis [n, l]', n * l * 4) };
 }
 
 /** Standard normal values (Box–Muller). */
