@@ -91,18 +91,28 @@ function scan(gpu: CountingGpu, model: Transformer<CountingGpu>, targets: readon
   const groups = layerGroups(targets, s.scanPasses ?? 1);
   for (const group of groups) {
     for (const t of group) model.trackWeightGradient(t.name);
-    transient(Object.values(importanceBuffers(gpu, group)));
-    // offloadWeightGradients frees the group's buffers as this does (after reading them to the CPU).
-    if (groups.length > 1) model.untrackWeightGradients();
+    readback(gpu, model.losses.size);
+    const { out, scratch } = importanceBuffers(gpu, group);
+    readback(gpu, out.size);
+    transient([out, scratch]);
+    if (groups.length > 1) {
+      // offloadWeightGradients: each gradient read back to the CPU, in order, then freed.
+      for (const buffer of model.weightGradients.values()) {
+        readback(gpu, buffer.size);
+        buffer.destroy();
+      }
+      model.untrackWeightGradients();
+    }
   }
   for (const t of targets) {
     // An offloaded G comes back into one buffer (Transformer.weightGradient).
     if (groups.length > 1) model.reloadBuffer(t.name);
-    if (s.method === 'gora' && rankOf(t) > 0) transient(Object.values(gradientTimesATBuffers(gpu, t, rankOf(t))));
-    if (s.method === 'lora-ga') {
-      const { left, right } = subspaceBuffers(gpu, t.out, t.in, 2 * s.rank);
-      transient([left, right]);
+    if (s.method === 'gora' && rankOf(t) > 0) {
+      const { a, ga } = gradientTimesATBuffers(gpu, t, rankOf(t));
+      readback(gpu, ga.size);
+      transient([a, ga]);
     }
+    if (s.method === 'lora-ga') subspace(gpu, t, 2 * s.rank);
     if (s.keepScanGradients) readback(gpu, t.out * t.in * 4);
   }
   model.untrackWeightGradients();
@@ -111,10 +121,7 @@ function scan(gpu: CountingGpu, model: Transformer<CountingGpu>, targets: readon
 /** PiSSA's SVD of W, the adapters (or every weight's gradient), the optimizer and a step's buffers. */
 function train(gpu: CountingGpu, model: Transformer<CountingGpu>, targets: readonly LinearTarget[], s: TrainableSettings, rankOf: (t: LinearTarget) => number): void {
   if (s.method === 'pissa' && !s.resumed) {
-    for (const t of targets) {
-      const { left, right } = subspaceBuffers(gpu, t.out, t.in, Math.min(s.rank, t.out, t.in), 2 * s.rank);
-      transient([left, right]);
-    }
+    for (const t of targets) subspace(gpu, t, Math.min(s.rank, t.out, t.in), 2 * s.rank);
   }
   if (s.method !== 'full') for (const t of targets) if (rankOf(t) > 0) model.allocateAdapter(t.name, rankOf(t), 1);
   const groups = trainedParameterGroups(model, s.method, 1);
@@ -124,6 +131,13 @@ function train(gpu: CountingGpu, model: Transformer<CountingGpu>, targets: reado
   if (s.checkpoints) readback(gpu, Math.max(...groups.map((g) => g.param.size)));
   probe.destroy();
   optimizer.destroy();
+}
+
+/** topSingularTriplets of a target's G or W: its two bases, each read back in turn while both live. */
+function subspace(gpu: Allocator, t: LinearTarget, k: number, oversampling?: number): void {
+  const { left, right } = subspaceBuffers(gpu, t.out, t.in, k, oversampling);
+  readback(gpu, Math.max(left.size, right.size));
+  transient([left, right]);
 }
 
 /** Buffers a phase makes and frees again (their bytes count towards its peak only). */

@@ -9,6 +9,8 @@ import { prepareDataset } from '../../src/data/prepare';
 import { buildReport } from '../../src/export/report';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
 import { runJob } from '../../src/train/job';
+import type { JobEvent } from '../../src/train/events';
+import { deviceBudget, planRun } from '../../src/train/memory-plan';
 import { testGpu } from '../gpu';
 import { loadFixture } from '../engine/fixtures';
 
@@ -19,7 +21,9 @@ const CASES: Array<[string, Partial<JobConfig>, { saveCheckpoints?: boolean; bin
   ['smollm2', { method: 'gora', scanPasses: 2 }, {}],
   ['gpt2', { method: 'gora', rankMax: 16 }, {}],
   ['qwen2', { method: 'lora' }, { saveCheckpoints: true }],
+  ['llama32', { method: 'lora-ga', rank: 4 }, {}],
   ['llama32', { method: 'lora-ga', rank: 4, scanPasses: 2 }, {}],
+  ['gpt2', { method: 'pissa', rank: 4 }, {}],
   ['qwen2', { method: 'full' }, { saveCheckpoints: true }],
   ['smollm2', { method: 'lora' }, { bindingLimit: 45_000 }],
 ];
@@ -35,10 +39,24 @@ describe('the memory estimate against the measured peak of real jobs', () => {
       gpu.bindingLimit = options.bindingLimit ?? null;
       try {
         const saveCheckpoint = options.saveCheckpoints ? async () => {} : undefined;
-        const result = await runJob({ gpu, model, data, config, saveCheckpoint });
+        // The scan's own peak: the run's peak when the scan ends (nothing before it allocates more).
+        const heldBefore = gpu.allocatedBytes;
+        let scanPeak: number | null = null;
+        const emit = (e: JobEvent) => {
+          if (e.type === 'phase' && e.phase === 'scan' && e.status === 'end') scanPeak = gpu.peakBytes - heldBefore;
+        };
+        const result = await runJob({ gpu, model, data, config, saveCheckpoint, emit });
         const { estimate, peakBytes } = result.memory;
+        if (scanPeak !== null) {
+          const scanEstimate = estimate.weights + estimate.activations + estimate.scanGradients;
+          console.log(`${name}: the scan's estimate ${scanEstimate} B, measured ${scanPeak} B`);
+          expect(Math.abs(scanEstimate / scanPeak - 1)).toBeLessThan(0.1);
+        }
         console.log(`${name}: estimate ${estimate.peak} B (weights ${estimate.weights}, activations ${estimate.activations}, scan ${estimate.scanGradients}, training ${estimate.training}), measured peak ${peakBytes} B, ratio ${(estimate.peak / peakBytes).toFixed(4)}`);
         expect(Math.abs(estimate.peak / peakBytes - 1)).toBeLessThan(0.1);
+        // The plan, made before the run (GoRA at r_max on every layer), holds at least what the run took.
+        const planned = planRun(model.spec, config, deviceBudget(gpu.info.limits)).estimate;
+        if (!options.bindingLimit) expect(planned.peak).toBeGreaterThanOrEqual(peakBytes);
         const report = buildReport(result, model.spec, model.targets, data, fixture) as { memory: { estimate: Record<string, number>; peak_bytes: number } };
         expect(report.memory).toEqual({
           estimate: { weights: estimate.weights, activations: estimate.activations, scan_gradients: estimate.scanGradients, training: estimate.training, total: estimate.peak },
