@@ -101,19 +101,10 @@ export class Transformer<G extends Allocator = Gpu> {
    * attaches, so that it needs no A and B in CPU memory to count them.
    */
   allocateAdapter(name: string, rank: number, scale: number): LoraAdapter {
-    const layer = this.linearShape(name);
+    const { in: n, out: m } = this.linearShape(name);
     this.detachAdapter(name);
-    const gpu = this.gpu;
-    const adapter: LoraAdapter = {
-      rank,
-      scale,
-      A: gpu.createBuffer(`${name} lora A`, rank * layer.in * 4),
-      B: gpu.createBuffer(`${name} lora B`, layer.out * rank * 4),
-      dA: gpu.createBuffer(`${name} lora dA`, rank * layer.in * 4),
-      dB: gpu.createBuffer(`${name} lora dB`, layer.out * rank * 4),
-      u: gpu.createBuffer(`${name} lora xAᵀ`, this.N * rank * 4),
-      du: gpu.createBuffer(`${name} lora du`, this.N * rank * 4),
-    };
+    const make = (label: string, floats: number) => this.gpu.createBuffer(`${name} lora ${label}`, floats * 4);
+    const adapter: LoraAdapter = { rank, scale, A: make('A', rank * n), B: make('B', m * rank), dA: make('dA', rank * n), dB: make('dB', m * rank), u: make('xAᵀ', this.N * rank), du: make('du', this.N * rank) };
     this.adapters.set(name, adapter);
     return adapter;
   }
