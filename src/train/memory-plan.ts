@@ -80,10 +80,18 @@ export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget
     return estimate;
   };
   // The fewest scan passes over layer groups (at least those asked for) that fit the budget.
+  // More passes never hold more at once (each group is at most as large), so the search halves.
   const passesFor = (b: number): number => {
-    if (device.memory === null) return config.scanPasses;
-    for (let p = config.scanPasses; p <= spec.layers; p++) if (estimateFor(b, p).peak <= device.memory) return p;
-    return config.scanPasses;
+    const memory = device.memory;
+    const fits = (p: number) => memory === null || estimateFor(b, p).peak <= memory;
+    if (fits(config.scanPasses) || !fits(spec.layers)) return config.scanPasses;
+    let [lo, hi] = [config.scanPasses, spec.layers]; // lo does not fit, hi does
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (fits(mid)) hi = mid;
+      else lo = mid;
+    }
+    return hi;
   };
   const problem = (b: number): string | null => {
     const logits = logitBytes(spec, b, T);
