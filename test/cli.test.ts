@@ -9,7 +9,7 @@ import { ReferenceTransformer } from '../src/engine/ref/transformer';
 import { compareArrays } from '../src/engine/compare';
 import { fixturePath, loadFixture } from './engine/fixtures';
 import { expectClose } from './gpu';
-import { estimateMemory } from '../src/engine/memory';
+import { estimateMemory } from '../src/train/memory-estimate';
 
 
 
@@ -83,14 +83,18 @@ describe('gora finetune and eval', () => {
 
   it('cuts the batch into micro-batches that fit --gpu-memory, and refuses a budget nothing fits', async () => {
     const { model } = await loadFixture('qwen2');
-    const budget = estimateMemory(model.spec, 2, 48, { method: 'lora', rank: 8 }).peak + 1;
+    // The plan's own dry run for a micro-batch of 2 (checkpoints counted as saved).
+    const budget = estimateMemory(model.spec, 2, 48, { method: 'lora', rank: 8, checkpoints: true }).peak + 1;
     const out = mkdtempSync(join(tmpdir(), 'gora-plan-'));
     const args = ['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', 'lora', '--out', out, ...small, '--batch-size', '4'];
     const run = await gora([...args, '--gpu-memory', String(budget)]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^GPU memory: about .* at peak \(weights .*\); micro-batch 2 × 2 accumulated, because a micro-batch of 4 rows does not fit/m);
-    const settings = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8')).settings;
-    expect([settings.batchSize, settings.gradAccum]).toEqual([2, 2]);
+    const report = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8'));
+    expect([report.settings.batchSize, report.settings.gradAccum]).toEqual([2, 2]);
+    // The report's estimate of the run as it ran, within 10 % of the peak the GPU measured.
+    expect(Object.keys(report.memory.estimate)).toEqual(['weights', 'activations', 'scan_gradients', 'training', 'total']);
+    expect(Math.abs(report.memory.estimate.total / report.memory.peak_bytes - 1)).toBeLessThan(0.1);
     const refused = await gora([...args, '--out', join(out, 'again'), '--gpu-memory', '1KB']);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toMatch(/^gora: this run cannot fit on this GPU even one row at a time: it needs about .* above the 1000 B of GPU memory allowed/m);

@@ -4,7 +4,7 @@
 // page: the caller brings the device, the model and (unless it failed to start) TF.js.
 
 import type { Gpu } from '../../src/gpu/gpu';
-import { estimateMemory } from '../../src/engine/memory';
+import { estimateMemory } from '../../src/train/memory-estimate';
 import { defaultConfig } from '../../src/train/config';
 import { uniformLoraInit } from '../../src/train/initialise';
 import { gflops, matmulCases } from './flops';
@@ -112,7 +112,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
 
   log(`memory: GoRA and LoRA setups at ${setup.size}`);
   const memory = {
-    gora: await measureSetupMemory(gpu, model, 'gora', estimateMemory(spec, setup.batch, setup.seqLen, { method: 'gora', rank: defaultConfig('gora').rank }).peak),
+    gora: await measureSetupMemory(gpu, model, 'gora', estimateMemory(spec, setup.batch, setup.seqLen, { method: 'gora', rank: defaultConfig('gora').rank, rankMax: defaultConfig('gora').rankMax }).peak),
     lora: await measureSetupMemory(gpu, model, 'lora', estimateMemory(spec, setup.batch, setup.seqLen, { method: 'lora', rank: config.rank }).peak),
   };
 

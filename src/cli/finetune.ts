@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { prepareDataset, type PrepareOptions } from '../data/prepare';
 import { DATA_FORMATS, type DataFormat } from '../data/parse';
 import { acquireNodeGpu } from '../gpu/node';
-import { openModel, type OpenedModel } from '../model/load';
+import { checkpointDtype, openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
 import { runFiles } from '../export/run-files';
 import { checkConfig, defaultConfig, METHOD_IDS, needsScan, type JobConfig } from '../train/config';
@@ -188,7 +188,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
 function fitToGpu(model: OpenedModel, config: JobConfig, gpu: Gpu, memory: number | null, resumed: boolean): RunPlan {
   let plan: RunPlan;
   try {
-    plan = planRun(model.spec, config, deviceBudget(gpu.info.limits, memory));
+    plan = planRun(model.spec, config, deviceBudget(gpu.info.limits, memory), checkpointDtype(model));
   } catch (error) {
     throw error instanceof RunDoesNotFit ? new UsageError(error.message) : error;
   }

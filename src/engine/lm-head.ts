@@ -10,7 +10,7 @@
 // bind nothing, so the full logits buffer only has to fit maxBufferSize, and every reader of
 // `Transformer.logits` (generation, `gora logits`) sees the whole [N, V] as before.
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import { crossEntropy } from './ops/crossentropy';
 import type { VocabChunks } from './vocab-chunks';
@@ -37,7 +37,7 @@ export class LmHead {
   private readonly pass: PassBuffers | null;
 
   constructor(
-    gpu: Gpu,
+    gpu: Allocator,
     private readonly vocab: VocabChunks,
     readonly N: number,
     readonly C: number,

@@ -4,13 +4,15 @@
 // unchanged when the format matches; anything else is decoded to f32 and packed. The embedding, the
 // LM head, norms and biases stay f32, and a vocabulary tensor larger than one storage binding arrives
 // as row chunks (./row-chunks.ts); any other tensor that large is refused before anything is read.
+// What it allocates is ./weight-plan.ts, which the memory plan counts.
 
 import type { Gpu } from '../gpu/gpu';
-import { isLinearWeight, type OpenedModel } from '../model/load';
+import type { OpenedModel } from '../model/load';
 import { checkShapes, transpose } from '../model/weights';
 import type { WeightEntry } from '../model/spec';
-import { ROW_SPLIT_TENSORS, uploadWeight } from './row-chunks';
-import { dataBytes, type PackedWeight, type WeightFormat } from './weight-format';
+import { uploadWeight } from './row-chunks';
+import type { PackedWeight, WeightFormat } from './weight-format';
+import { isBlockLinearWeight, weightPlan } from './weight-plan';
 import { packHalfBytes, packWeight, uploadPackedWeight } from './pack-weights';
 
 export interface LoadProgress {
@@ -42,14 +44,9 @@ export function destroyWeights(weights: LoadedWeights): void {
 
 export async function loadWeights(gpu: Gpu, model: OpenedModel, format: WeightFormat, onProgress?: (p: LoadProgress) => void): Promise<LoadedWeights> {
   checkShapes(model.checkpoint, model.entries);
-  const limit = gpu.bindingLimitBytes;
-  const packs = (e: WeightEntry) => format !== 'f32' && isLinearWeight(model, e);
-  for (const e of model.entries) {
-    const bytes = packs(e) ? dataBytes(format, e.shape[0], e.shape[1]) : 4 * e.shape.reduce((a, b) => a * b, 1);
-    if (bytes > limit && !ROW_SPLIT_TENSORS.has(e.name)) {
-      throw new RangeError(`${e.hfName} needs ${bytes} bytes in ${packs(e) ? format : 'f32'}, above this GPU's largest storage binding (${limit} bytes)`);
-    }
-  }
+  // The buffers the memory plan counted: a tensor this GPU cannot bind is refused before any is read.
+  weightPlan(model.entries, format, gpu.bindingLimitBytes);
+  const packs = (e: WeightEntry) => format !== 'f32' && isBlockLinearWeight(e.name);
   const storedSize = (e: WeightEntry) => {
     const t = model.checkpoint.tensor(e.hfName);
     return t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'F32' ? 4 : t.dtype === 'F64' ? 8 : 2);

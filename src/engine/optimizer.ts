@@ -4,7 +4,7 @@
 // squares, the clip factor and the norm stay on the GPU; the norm is read only when asked for.
 
 import type { Encoder } from '../gpu/encoder';
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator } from '../gpu/gpu';
 import { adamwStep, clipScale, SCALE_FLOATS } from './ops/optimizer';
 import { partialGroups, reduce } from './ops/reduce';
 import { requireFloats } from './ops/check';
@@ -57,7 +57,7 @@ export class AdapterOptimizer {
   private readonly scale: GPUBuffer;
 
   constructor(
-    private readonly gpu: Gpu,
+    private readonly gpu: Allocator,
     groups: readonly ParameterGroup[],
     options: AdapterOptimizerOptions = {},
   ) {

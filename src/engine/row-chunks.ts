@@ -15,7 +15,7 @@
 // the whole tensor (export, checkpoints) joins the chunks (joinRowChunks) or splits a whole tensor
 // into the model's layout (splitLike).
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator } from '../gpu/gpu';
 
 /** The tensors the engine reads in row chunks (src/engine/vocab-chunks.ts); any other must fit one binding. */
 export const ROW_SPLIT_TENSORS: ReadonlySet<string> = new Set(['embed', 'lm_head']);
@@ -54,7 +54,7 @@ export function planRowChunks(name: string, rows: number, cols: number, limitByt
  * Uploads one weight [rows, cols] into `into`: whole when it fits one binding, else (a vocabulary
  * tensor) as row chunks. Any other tensor above the limit is refused, naming it, its size and the limit.
  */
-export function uploadWeight(gpu: Gpu, into: Map<string, GPUBuffer>, name: string, shape: readonly number[], data: Float32Array, label = name): void {
+export function uploadWeight(gpu: Allocator, into: Map<string, GPUBuffer>, name: string, shape: readonly number[], data: Float32Array, label = name): void {
   const limit = gpu.bindingLimitBytes;
   if (data.byteLength <= limit) {
     into.set(name, gpu.upload(name, data));
@@ -73,7 +73,7 @@ export function uploadWeight(gpu: Gpu, into: Map<string, GPUBuffer>, name: strin
 }
 
 /** A whole map of weights (name → [rows, cols] data), uploaded as uploadWeight does each. */
-export function uploadWeightMap(gpu: Gpu, weights: ReadonlyMap<string, Float32Array>, cols: (name: string) => number): Map<string, GPUBuffer> {
+export function uploadWeightMap(gpu: Allocator, weights: ReadonlyMap<string, Float32Array>, cols: (name: string) => number): Map<string, GPUBuffer> {
   const out = new Map<string, GPUBuffer>();
   try {
     for (const [name, data] of weights) {

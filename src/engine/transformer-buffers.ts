@@ -2,7 +2,7 @@
 // step: what forward saves per layer for backward, and the scratch gradients backward shares across
 // layers. Shapes use N = B·T rows.
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator } from '../gpu/gpu';
 import type { ModelSpec } from '../model/spec';
 import type { BatchShape } from './transformer';
 
@@ -52,7 +52,7 @@ export class TransformerBuffers {
   readonly dhidden2: GPUBuffer; // [N, F]
   private readonly all: GPUBuffer[] = [];
 
-  constructor(gpu: Gpu, spec: ModelSpec, shape: BatchShape) {
+  constructor(gpu: Allocator, spec: ModelSpec, shape: BatchShape) {
     const { B, T } = shape;
     const N = B * T;
     const { hiddenSize: C, heads: Hq, kvHeads: Hkv, headDim: D, intermediateSize: F, vocabSize: V } = spec;

@@ -4,7 +4,7 @@
 //   x = x + attn(norm1(x));  x = x + mlp(norm2(x))
 // Buffers: N = B·T rows, C channels, V vocab, F MLP width, Hq/Hkv heads of D dims.
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator, Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import type { ModelSpec } from '../model/spec';
 import { blockLinears, linearName, type BlockLinear } from './architecture';
@@ -25,7 +25,11 @@ export interface BatchShape {
   T: number;
 }
 
-export class Transformer {
+/**
+ * G: the GPU it allocates on — a Gpu, or a CountingGpu when the memory plan counts what a run will
+ * allocate (src/train/memory-estimate.ts) by running this same constructor and these same methods.
+ */
+export class Transformer<G extends Allocator = Gpu> {
   readonly N: number;
   readonly linears: BlockLinear[];
   /** LoRA adapters by linear name (`layers.3.attn.q`). */
@@ -47,7 +51,7 @@ export class Transformer {
   private readonly head: LmHead;
 
   constructor(
-    readonly gpu: Gpu,
+    readonly gpu: G,
     readonly spec: ModelSpec,
     /**
      * Every weight by canonical name (`embed`, `layers.0.attn.q.weight`, …), linear weights [out, in];
@@ -89,18 +93,21 @@ export class Transformer {
     if (A.length !== rank * layer.in || B.length !== layer.out * rank) {
       throw new RangeError(`adapter ${name}: A must be [${rank}, ${layer.in}] and B [${layer.out}, ${rank}], got ${A.length} and ${B.length} values`);
     }
+    const adapter = this.allocateAdapter(name, rank, scale);
+    this.gpu.write(adapter.A, A);
+    this.gpu.write(adapter.B, B);
+    return adapter;
+  }
+
+  /**
+   * attachAdapter's buffers, without their values (A and B start at zero): what the memory plan
+   * attaches, so that it needs no A and B in CPU memory to count them.
+   */
+  allocateAdapter(name: string, rank: number, scale: number): LoraAdapter {
+    const { in: n, out: m } = this.linearShape(name);
     this.detachAdapter(name);
-    const gpu = this.gpu;
-    const adapter: LoraAdapter = {
-      rank,
-      scale,
-      A: gpu.upload(`${name} lora A`, A),
-      B: gpu.upload(`${name} lora B`, B),
-      dA: gpu.createBuffer(`${name} lora dA`, A.byteLength),
-      dB: gpu.createBuffer(`${name} lora dB`, B.byteLength),
-      u: gpu.createBuffer(`${name} lora xAᵀ`, this.N * rank * 4),
-      du: gpu.createBuffer(`${name} lora du`, this.N * rank * 4),
-    };
+    const make = (label: string, floats: number) => this.gpu.createBuffer(`${name} lora ${label}`, floats * 4);
+    const adapter: LoraAdapter = { rank, scale, A: make('A', rank * n), B: make('B', m * rank), dA: make('dA', rank * n), dB: make('dB', m * rank), u: make('xAᵀ', this.N * rank), du: make('du', this.N * rank) };
     this.adapters.set(name, adapter);
     return adapter;
   }
@@ -155,12 +162,23 @@ export class Transformer {
     const stored = this.offloadedGradients.get(name);
     if (!stored) throw new Error(`no weight gradient is tracked for ${name}`);
     if (this.reloaded?.name === name) return this.reloaded.buffer;
-    if (!this.reloaded || this.reloaded.buffer.size !== stored.byteLength) {
+    const buffer = this.reloadBuffer(name);
+    this.gpu.write(buffer, stored);
+    return buffer;
+  }
+
+  /**
+   * The one buffer an offloaded ∂L/∂W of `name` comes back into, reused while the size stays the
+   * same; the memory plan calls it to count that buffer without the gradient's values.
+   */
+  reloadBuffer(name: string): GPUBuffer {
+    const layer = this.linearShape(name);
+    const bytes = layer.out * layer.in * 4;
+    if (!this.reloaded || this.reloaded.buffer.size !== bytes) {
       this.reloaded?.buffer.destroy();
-      this.reloaded = { name, buffer: this.gpu.createBuffer('offloaded dW', stored.byteLength) };
+      this.reloaded = { name, buffer: this.gpu.createBuffer('offloaded dW', bytes) };
     }
     this.reloaded.name = name;
-    this.gpu.write(this.reloaded.buffer, stored);
     return this.reloaded.buffer;
   }
 

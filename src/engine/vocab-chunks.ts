@@ -10,7 +10,7 @@
 // Gradients of a split table are split the same way: full training tracks one per chunk, keyed by
 // the chunk's name (Transformer.trackParameterGradients makes one per weight-map entry).
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import { copyColumns } from './ops/elementwise';
 import { embeddingAddRows, embeddingBackward, embeddingForward } from './ops/embedding';
@@ -24,7 +24,7 @@ export class VocabChunks {
   private readonly scratch: GPUBuffer | null;
 
   constructor(
-    gpu: Gpu,
+    gpu: Allocator,
     weights: ReadonlyMap<string, GPUBuffer>,
     tied: boolean,
     readonly N: number,

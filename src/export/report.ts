@@ -52,5 +52,10 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     final: result.final,
     generations: result.generations,
     seconds: result.seconds,
+    // Bytes: the dry run's estimate of this run (src/train/memory-estimate.ts) and the measured peak.
+    memory: {
+      estimate: { weights: result.memory.estimate.weights, activations: result.memory.estimate.activations, scan_gradients: result.memory.estimate.scanGradients, training: result.memory.estimate.training, total: result.memory.estimate.peak },
+      peak_bytes: result.memory.peakBytes,
+    },
   };
 }

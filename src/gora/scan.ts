@@ -2,6 +2,7 @@
 // batches of the frozen model, reduce importance mean|W ⊙ G| per layer, and form G·A₀ᵀ for the
 // initialisation. G = (1/N)·Σ_b ∂L_b/∂W, L_b the batch's mean loss over counted tokens.
 
+import type { Allocator } from '../gpu/gpu';
 import type { Transformer } from '../engine/transformer';
 import { matmul } from '../engine/ops/matmul';
 import { partialGroups, reduce } from '../engine/ops/reduce';
@@ -77,8 +78,7 @@ export function layerGroups(targets: readonly LinearTarget[], passes: number): L
 /** mean |W ⊙ G| of each target, reduced on the GPU from the tracked Σ_b gradients. */
 async function meanAbsProducts(model: Transformer, targets: readonly LinearTarget[], batches: number): Promise<number[]> {
   const gpu = model.gpu;
-  const out = gpu.createBuffer('importances', targets.length * 4);
-  const scratch = gpu.createBuffer('importance partials', Math.max(...targets.map((t) => partialGroups(t.out * t.in))) * 4);
+  const { out, scratch } = importanceBuffers(gpu, targets);
   try {
     await gpu.run('importance', (enc) => {
       targets.forEach((t, i) => reduce(enc, 'meanAbsProduct', out, i, scratch, model.linearWeight(t.name), model.weightGradient(t.name), t.out * t.in));
@@ -91,12 +91,24 @@ async function meanAbsProducts(model: Transformer, targets: readonly LinearTarge
   }
 }
 
+/** meanAbsProducts' buffers for a group of targets (the memory plan counts them with this too). */
+export function importanceBuffers(gpu: Allocator, targets: readonly LinearTarget[]): { out: GPUBuffer; scratch: GPUBuffer } {
+  const out = gpu.createBuffer('importances', targets.length * 4);
+  const scratch = gpu.createBuffer('importance partials', Math.max(...targets.map((t) => partialGroups(t.out * t.in))) * 4);
+  return { out, scratch };
+}
+
+/** gradientTimesAT's buffers: A₀ [r, n] and G·A₀ᵀ [m, r] (the memory plan counts them with this too). */
+export function gradientTimesATBuffers(gpu: Allocator, target: LinearTarget, rank: number): { a: GPUBuffer; ga: GPUBuffer } {
+  return { a: gpu.createBuffer(`${target.name} A0`, rank * target.in * 4), ga: gpu.createBuffer(`${target.name} G·A0ᵀ`, target.out * rank * 4) };
+}
+
 /** G·A₀ᵀ [m, r] for one target, from the scan's Σ_b gradients (so scaled by 1/N). */
 export async function gradientTimesAT(model: Transformer, target: LinearTarget, A0: Float32Array, rank: number, batches: number): Promise<Float32Array> {
   const gpu = model.gpu;
   const gradient = model.weightGradient(target.name);
-  const a = gpu.upload(`${target.name} A0`, A0);
-  const ga = gpu.createBuffer(`${target.name} G·A0ᵀ`, target.out * rank * 4);
+  const { a, ga } = gradientTimesATBuffers(gpu, target, rank);
+  gpu.write(a, A0);
   try {
     await gpu.run('G·A0ᵀ', (enc) => matmul(enc, ga, gradient, a, null, { M: target.out, N: rank, K: target.in, transB: true, alpha: 1 / batches }));
     return await gpu.readF32(ga, target.out * rank);

@@ -6,7 +6,7 @@
 // rounding), and the final small problem — the SVD of the [n, l] matrix Gᵀ·Q — is solved by the CPU
 // Jacobi SVD (src/engine/ref/svd.ts). l = k + oversampling, never above min(m, n).
 
-import type { Gpu } from '../gpu/gpu';
+import type { Allocator, Gpu } from '../gpu/gpu';
 import { matmul } from '../engine/ops/matmul';
 import { Random } from '../engine/random';
 import { svdRef, type Svd } from '../engine/ref/svd';
@@ -33,14 +33,12 @@ export async function topSingularTriplets(gpu: Gpu, matrix: GPUBuffer | PackedWe
   if (!packed && (matrix as GPUBuffer).size < m * n * 4) throw new RangeError(`the matrix buffer holds ${(matrix as GPUBuffer).size / 4} floats, [${m}, ${n}] needs ${m * n}`);
   const scale = options.scale ?? 1;
   const iterations = options.powerIterations ?? 4;
-  const l = Math.min(k + (options.oversampling ?? 8), m, n);
   const rng = new Random(options.seed ?? 0x5eed);
-  const left = gpu.createBuffer('svd basis [m, l]', m * l * 4);
-  const right = gpu.upload('svd basis [n, l]', Float32Array.from(gaussian(rng, n * l)));
+  const { l, left, right, flipped } = subspaceBuffers(gpu, m, n, k, options.oversampling, packed !== null);
+  gpu.write(right, Float32Array.from(gaussian(rng, n * l)));
   // A stored-format matrix is read only as a product's right operand (as a linear layer reads W), so
   // its products are taken transposed: (M·Z)ᵀ = Zᵀ·Mᵀ and (Mᵀ·Q)ᵀ = Qᵀ·M, the [l, ·] results
   // transposed back on the CPU, where the bases go anyway.
-  const flipped = packed ? gpu.createBuffer('svd product [l, max(m, n)]', l * Math.max(m, n) * 4) : null;
   const product = async (label: string, out: GPUBuffer, basis: GPUBuffer, rows: number, inner: number, leftSide: boolean): Promise<Float32Array> => {
     if (!flipped) {
       await gpu.run(label, (enc) => matmul(enc, out, matrix as GPUBuffer, basis, null, { M: rows, N: l, K: inner, transA: !leftSide, alpha: scale }));
@@ -91,6 +89,21 @@ function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j];
   return out;
+}
+
+/**
+ * The buffers of topSingularTriplets: the two thin bases, l = k + oversampling columns (at most
+ * min(m, n)), [m, l] and [n, l], and for a stored-format matrix the [l, max(m, n)] transposed
+ * product. The memory plan counts them with this too.
+ */
+export function subspaceBuffers(gpu: Allocator, m: number, n: number, k: number, oversampling = 8, packed = false): { l: number; left: GPUBuffer; right: GPUBuffer; flipped: GPUBuffer | null } {
+  const l = Math.min(k + oversampling, m, n);
+  return {
+    l,
+    left: gpu.createBuffer('svd basis [m, l]', m * l * 4),
+    right: gpu.createBuffer('svd basis [n, l]', n * l * 4),
+    flipped: packed ? gpu.createBuffer('svd product [l, max(m, n)]', l * Math.max(m, n) * 4) : null,
+  };
 }
 
 /** Standard normal values (Box–Muller). */

@@ -38,7 +38,31 @@ export interface AcquireOptions {
   settle?: <T>(promise: Promise<T>) => Promise<T>;
 }
 
-type TypedArray = Float32Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
+export type TypedArray = Float32Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
+
+/**
+ * What code that allocates (the transformer's buffers, adapters, gradients, the optimizer) uses of a
+ * GPU. Gpu implements it on a device; CountingGpu (./counting.ts) implements it with size-only
+ * buffers, so the memory plan runs the same constructors the job runs and reads their bytes off it.
+ */
+export interface Allocator {
+  readonly info: { readonly limits: Readonly<Record<string, number>> };
+  /** See Gpu.bindingLimitBytes. */
+  readonly bindingLimitBytes: number;
+  /** Bytes of the live buffers made through createBuffer, and their high-water mark. */
+  readonly allocatedBytes: number;
+  readonly peakBytes: number;
+  createBuffer(label: string, byteLength: number, usage?: number): GPUBuffer;
+  upload(label: string, data: TypedArray, usage?: number): GPUBuffer;
+  write(buffer: GPUBuffer, data: TypedArray, byteOffset?: number): void;
+  readF32(buffer: GPUBuffer, count?: number, offset?: number): Promise<Float32Array>;
+  readonly unused: GPUBuffer;
+}
+
+/** The bytes a buffer of byteLength takes: WebGPU needs sizes that are multiples of 4, and non-zero bindings. */
+export function bufferSize(byteLength: number): number {
+  return Math.max(4, Math.ceil(byteLength / 4) * 4);
+}
 
 const WANTED_FEATURES: Record<keyof GpuInfo['features'], GPUFeatureName> = {
   shaderF16: 'shader-f16',
@@ -55,8 +79,9 @@ const WANTED_FEATURES: Record<keyof GpuInfo['features'], GPUFeatureName> = {
 export type KernelVariant = 'parallel' | 'serial';
 
 export const STORAGE = 0x80 | 0x04 | 0x08; // GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST, usable before globals exist
+export const MAP_READ_COPY_DST = 0x01 | 0x08; // GPUBufferUsage.MAP_READ | COPY_DST: a readback's staging buffer
 
-export class Gpu {
+export class Gpu implements Allocator {
   readonly pipelines: PipelineCache;
   /** Bind groups and uniform blocks, reused by every submission that binds the same things. */
   readonly bindings: BindingCache;
@@ -148,8 +173,7 @@ export class Gpu {
 
   createBuffer(label: string, byteLength: number, usage = STORAGE): GPUBuffer {
     this.assertUsable(label);
-    // WebGPU needs sizes that are multiples of 4 and non-zero bindings.
-    const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
+    const size = bufferSize(byteLength);
     const buffer = this.device.createBuffer({ label, size, usage });
     this.allocatedBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.allocatedBytes);
@@ -218,7 +242,7 @@ export class Gpu {
   /** Copies `byteLength` bytes of `buffer` back to the CPU. */
   async read(buffer: GPUBuffer, byteOffset = 0, byteLength = buffer.size - byteOffset): Promise<ArrayBuffer> {
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.createBuffer(`${buffer.label} readback`, size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const staging = this.createBuffer(`${buffer.label} readback`, size, MAP_READ_COPY_DST);
     try {
       await this.run(`read ${buffer.label}`, (enc) => enc.copy(buffer, staging, size, byteOffset, 0));
       await this.settle(staging.mapAsync(GPUMapMode.READ)).catch((error: unknown) => {

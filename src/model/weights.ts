@@ -51,6 +51,16 @@ export function weightEntries(spec: ModelSpec, checkpointNames: readonly string[
   return entries;
 }
 
+/**
+ * The weights a checkpoint of this spec holds, from the spec alone (GPT-2 with GPT2LMHeadModel's
+ * `transformer.` names): what the memory plan counts before any checkpoint is opened.
+ */
+export function specEntries(spec: ModelSpec): WeightEntry[] {
+  const entries = spec.architecture === 'gpt2' ? gpt2Entries(spec, 'transformer.') : llamaEntries(spec);
+  if (!spec.tiedEmbeddings) entries.push(entry('lm_head', 'lm_head.weight', [spec.vocabSize, spec.hiddenSize]));
+  return entries;
+}
+
 function entry(name: string, hfName: string, shape: number[], transposed = false): WeightEntry {
   return { name, hfName, shape, transposed };
 }

@@ -5,6 +5,8 @@
 import type { ParameterGroup } from '../engine/optimizer';
 import { Random } from '../engine/random';
 import type { Transformer } from '../engine/transformer';
+import type { Allocator } from '../gpu/gpu';
+import type { Method } from './config';
 import type { WeightEntry } from '../model/spec';
 import { joinRowChunks } from '../engine/row-chunks';
 
@@ -12,9 +14,26 @@ import { joinRowChunks } from '../engine/row-chunks';
  * Makes the model's backward pass accumulate every weight's gradient and returns one optimizer group
  * per weight (named by its canonical name, lrMultiplier 1). The weights are updated in place.
  */
-export function fullParameterGroups(model: Transformer): ParameterGroup[] {
+export function fullParameterGroups(model: Transformer<Allocator>): ParameterGroup[] {
   const grads = model.trackParameterGradients();
   return [...model.weights].map(([name, param]) => ({ name, param, grad: grads.get(name)!, size: param.size / 4, lrMultiplier: 1 }));
+}
+
+/**
+ * What the optimizer trains: every weight (full), or each adapter's A and B, B at loraPlusRatio × the
+ * learning rate (LoRA+). The job and the memory plan both build the optimizer from these.
+ */
+export function trainedParameterGroups(model: Transformer<Allocator>, method: Method, loraPlusRatio: number): ParameterGroup[] {
+  if (method === 'full') return fullParameterGroups(model);
+  return [...model.adapters].flatMap(([name, a]) => [
+    { name: `${name}.lora_A`, param: a.A, grad: a.dA, size: a.A.size / 4, lrMultiplier: 1 },
+    { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: loraPlusRatio },
+  ]);
+}
+
+/** [N + 1]: a step's per-row losses and the optimizer's skipped-step count, read back together (job.ts). */
+export function stepProbe(gpu: Allocator, N: number): GPUBuffer {
+  return gpu.createBuffer('train step losses and skipped steps', (N + 1) * 4);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { PreparedDataset } from '../data/prepare';
 import { promptLength } from '../data/tokenize';
 import { destroyWeights, loadWeights } from '../engine/load';
 import type { WeightFormat } from '../engine/weight-format';
-import { AdapterOptimizer, type ParameterGroup } from '../engine/optimizer';
+import { AdapterOptimizer } from '../engine/optimizer';
 import { Transformer } from '../engine/transformer';
 import type { Allocation, AllocationSettings } from '../gora/allocate';
 import type { ScanResult } from '../gora/scan';
@@ -23,10 +23,11 @@ import { learningRate } from './schedule';
 import type { InitialAdapter } from './adapters';
 import { initialiseAdapters, subtractInitialAdapters } from './initialise';
 import type { GammaSearch } from '../gora/gamma';
-import { fullParameterGroups, readModelWeights } from './full';
+import { readModelWeights, stepProbe, trainedParameterGroups } from './full';
 import { splitLike } from '../engine/row-chunks';
 import { checkpointFiles, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
 import { explainFailure, JobStopped, numericalFault, type RunPosition } from './faults';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate';
 
 export { JobStopped, NumericalFault } from './faults';
 
@@ -93,6 +94,11 @@ export interface JobResult {
   seconds: Partial<Record<Phase, number>>;
   /** Every batch used, in order, for the data manifest. */
   batches: { scan: Batch[]; train: Batch[]; val: Batch[] };
+  /**
+   * GPU memory: the dry run's estimate (memory-estimate.ts) of this run as it ran — GoRA at the
+   * ranks it allocated — and the bytes the run's own buffers measured at their peak.
+   */
+  memory: { estimate: MemoryEstimate; peakBytes: number };
 }
 
 export async function runJob(inputs: JobInputs): Promise<JobResult> {
@@ -123,6 +129,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   const weightsFormat = resolveWeightFormat(config, checkpointDtype(opened));
   const formatProblem = weightFormatProblem(config.method, weightsFormat);
   if (formatProblem) throw new RangeError(formatProblem);
+  // The peak of this run's own buffers, whatever the device already holds.
+  const heldBefore = gpu.allocatedBytes;
+  gpu.peakBytes = heldBefore;
   const weights = await timed('load', () =>
     loadWeights(gpu, opened, weightsFormat, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
   ).catch((error: unknown) => {
@@ -194,17 +203,11 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     // The batches before a resumed step, recomputed (they are a pure function of seed and step) for the manifest.
     const trainBatches: Batch[] = Array.from({ length: startStep * config.gradAccum }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     const steps = await timed('train', async () => {
-      const groups: ParameterGroup[] =
-        config.method === 'full'
-          ? fullParameterGroups(model)
-          : [...model.adapters].flatMap(([name, a]) => [
-              { name: `${name}.lora_A`, param: a.A, grad: a.dA, size: a.A.size / 4, lrMultiplier: 1 },
-              { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: config.loraPlusRatio },
-            ]);
+      const groups = trainedParameterGroups(model, config.method, config.loraPlusRatio);
       const optimizer = new AdapterOptimizer(gpu, groups, { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
-      // [N + 1]: the last micro-batch's per-row losses and the optimizer's skipped-step count, read
-      // back together so that checking the gradients costs no extra readback.
-      const probe = gpu.createBuffer('train step losses and skipped steps', (model.N + 1) * 4);
+      // The last micro-batch's losses and the skipped-step count in one readback, so that checking
+      // the gradients costs no extra one.
+      const probe = stepProbe(gpu, model.N);
       const records: StepRecord[] = resume ? [...resume.steps] : [];
       const identity = dataIdentity(data);
       const save = async (done: number): Promise<void> => {
@@ -302,7 +305,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const trained = await readAdapters(model);
     const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
-    return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches } };
+    const ranks = allocation ? new Map(targets.map((t, i) => [t.name, allocation!.layers[i].rank])) : undefined;
+    const estimate = estimateMemory(spec, B, T, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
+    const memory = { estimate, peakBytes: gpu.peakBytes - heldBefore };
+    return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches }, memory };
   } catch (error) {
     throw explainFailure(error, position);
   } finally {

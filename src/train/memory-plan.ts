@@ -1,12 +1,16 @@
-// Fitting a run to the GPU before anything is allocated (the estimate: src/engine/memory.ts). The
+// Fitting a run to the GPU before anything is allocated (the estimate: ./memory-estimate.ts, a dry
+// run of the job's allocation; GoRA counted before its allocation, at r_max on every layer). The
 // effective batch (rows per optimizer step) is the user's choice and stays as asked; how it is cut
 // into micro-batches is ours: the largest micro-batch whose buffers fit the device's limits and the
 // memory budget, the rest made up by gradient accumulation. Fewer rows per micro-batch would change
 // the scan too, so its batch count grows by the same factor and it still reads the same rows.
 
-import { estimateMemory, formatBytes, type MemoryEstimate } from '../engine/memory';
+import { formatBytes } from '../engine/memory';
+import { weightPlan } from '../engine/weight-plan';
+import { specEntries } from '../model/weights';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate';
 import type { ModelSpec } from '../model/spec';
-import type { JobConfig } from './config';
+import { resolveWeightFormat, type JobConfig } from './config';
 
 export interface DeviceBudget {
   /** The largest storage binding a kernel may read (maxStorageBufferBindingSize), bytes. */
@@ -51,16 +55,44 @@ export function logitBytes(spec: ModelSpec, B: number, T: number): number {
   return 4 * B * T * spec.vocabSize;
 }
 
-export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget): RunPlan {
+/**
+ * weightFormat: how the frozen linear weights will be stored. Checkpoints are counted as saved
+ * (a pause saves one whatever checkpointEvery says).
+ */
+/** checkpointDtype: the dtype of the model's linear weights, which config.weights null stands for. */
+export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget, checkpointDtype = 'F32'): RunPlan {
+  const weightFormat = resolveWeightFormat(config, checkpointDtype);
   const rows = config.batchSize * config.gradAccum;
   const T = config.seqLen;
   const bindingLimit = Math.min(device.bindingLimit, device.bufferLimit);
-  const estimateFor = (b: number, scanPasses = 1) => estimateMemory(spec, b, T, { method: config.method, rank: config.rank, scanPasses }, bindingLimit);
+  const settings = { method: config.method, rank: config.rank, rankMax: config.rankMax, weightFormat, checkpoints: true };
+  try {
+    weightPlan(specEntries(spec), weightFormat, bindingLimit);
+  } catch (error) {
+    // A weight the GPU cannot bind: no micro-batch changes that.
+    throw error instanceof RangeError ? new RunDoesNotFit(`this run cannot fit on this GPU: ${error.message}`) : error;
+  }
+  // Each dry run once: the search below asks for the same (micro-batch, passes) more than once.
+  const estimates = new Map<string, MemoryEstimate>();
+  const estimateFor = (b: number, scanPasses = 1): MemoryEstimate => {
+    const key = `${b} ${scanPasses}`;
+    const estimate = estimates.get(key) ?? estimateMemory(spec, b, T, { ...settings, scanPasses }, bindingLimit);
+    estimates.set(key, estimate);
+    return estimate;
+  };
   // The fewest scan passes over layer groups (at least those asked for) that fit the budget.
+  // More passes never hold more at once (each group is at most as large), so the search halves.
   const passesFor = (b: number): number => {
-    if (device.memory === null) return config.scanPasses;
-    for (let p = config.scanPasses; p <= spec.layers; p++) if (estimateFor(b, p).peak <= device.memory) return p;
-    return config.scanPasses;
+    const memory = device.memory;
+    const fits = (p: number) => memory === null || estimateFor(b, p).peak <= memory;
+    if (fits(config.scanPasses) || !fits(spec.layers)) return config.scanPasses;
+    let [lo, hi] = [config.scanPasses, spec.layers]; // lo does not fit, hi does
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (fits(mid)) hi = mid;
+      else lo = mid;
+    }
+    return hi;
   };
   const problem = (b: number): string | null => {
     const logits = logitBytes(spec, b, T);
@@ -96,7 +128,9 @@ export function planRun(spec: ModelSpec, config: JobConfig, device: DeviceBudget
 export function describePlan(plan: RunPlan): string {
   const { estimate: e, config: c } = plan;
   const batch = `micro-batch ${c.batchSize} × ${c.gradAccum} accumulated${c.scanPasses > 1 ? `; the scan in ${c.scanPasses} passes over groups of layers` : ''}`;
-  return `GPU memory: about ${formatBytes(e.peak)} at peak (${parts(e)}); ${batch}${plan.reason ? `, because ${plan.reason}` : ''}`;
+  // GoRA's ranks are not known before its scan: the plan holds room for r_max on every layer.
+  const ranks = c.method === 'gora' ? `; GoRA's adapters counted at r_max = ${c.rankMax} on every layer` : '';
+  return `GPU memory: about ${formatBytes(e.peak)} at peak (${parts(e)}); ${batch}${ranks}${plan.reason ? `, because ${plan.reason}` : ''}`;
 }
 
 function parts(e: MemoryEstimate): string {

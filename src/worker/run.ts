@@ -6,7 +6,7 @@ import { GpuError } from '../gpu/errors';
 import { DataError } from '../data/errors';
 import { prepareDataset } from '../data/prepare';
 import { ModelFormatError } from '../model/errors';
-import { openModel } from '../model/load';
+import { checkpointDtype, openModel } from '../model/load';
 import type { AllocationSettings } from '../gora/allocate';
 import { runFiles } from '../export/run-files';
 import { JobStopped, NumericalFault, runJob } from '../train/job';
@@ -63,7 +63,7 @@ export class WorkerRun {
       if (!model.tokenizer) throw new ModelFormatError('tokenizer.json', 'is missing: the model folder needs its tokenizer');
       const { text, fileName } = await readDataSource(this.request.data, runId);
       // The micro-batch that fits this device (a resumed run plans the same on the same GPU).
-      const plan = planRun(model.spec, this.request.config, deviceBudget(gpu.info.limits));
+      const plan = planRun(model.spec, this.request.config, deviceBudget(gpu.info.limits), checkpointDtype(model));
       const config = plan.config;
       emit({ type: 'log', message: describePlan(plan) });
       const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });

@@ -1,7 +1,7 @@
 // Cutting the effective batch into micro-batches that fit the GPU's limits and memory budget.
 
 import { describe, expect, it } from 'vitest';
-import { estimateMemory } from '../../src/engine/memory';
+import { estimateMemory } from '../../src/train/memory-estimate';
 import { defaultConfig } from '../../src/train/config';
 import { describePlan, largestBindingBytes, logitBytes, planRun, RunDoesNotFit } from '../../src/train/memory-plan';
 import { loadFixture } from '../engine/fixtures';
@@ -10,13 +10,15 @@ const { model } = await loadFixture('qwen2');
 const spec = model.spec;
 const config = { ...defaultConfig('lora'), batchSize: 4, gradAccum: 1, seqLen: 32, scanBatches: 3 };
 const unlimited = { bindingLimit: Infinity, bufferLimit: Infinity, memory: null };
+/** The dry run planRun makes for a micro-batch of b rows (checkpoints counted as saved). */
+const dryRun = (c: typeof config, b: number, scanPasses = 1) => estimateMemory(spec, b, 32, { method: c.method, rank: c.rank, rankMax: c.rankMax, scanPasses, weightFormat: 'f32', checkpoints: true });
 
 describe('planRun', () => {
   it('keeps the micro-batch asked for when it fits', () => {
     const plan = planRun(spec, config, unlimited);
     expect(plan.config).toBe(config);
     expect(plan.reason).toBeNull();
-    expect(plan.estimate).toEqual(estimateMemory(spec, 4, 32, { method: 'lora', rank: config.rank }));
+    expect(plan.estimate).toEqual(dryRun(config, 4));
   });
 
   it('halves the micro-batch and doubles accumulation (and the scan batches) when the logits pass the buffer limit', () => {
@@ -40,7 +42,7 @@ describe('planRun', () => {
   });
 
   it('fits a memory budget', () => {
-    const budget = estimateMemory(spec, 1, 32, { method: 'lora', rank: config.rank }).peak + 1;
+    const budget = dryRun(config, 1).peak + 1;
     const plan = planRun(spec, config, { ...unlimited, memory: budget });
     expect([plan.config.batchSize, plan.config.gradAccum]).toEqual([1, 4]);
     expect(plan.estimate.peak).toBeLessThanOrEqual(budget);
@@ -48,15 +50,30 @@ describe('planRun', () => {
   });
 
   it("runs GoRA's scan in passes over groups of layers before it cuts the batch", () => {
-    const gora = { ...defaultConfig('gora'), batchSize: 4, seqLen: 32, rank: 1 };
-    const full = estimateMemory(spec, 4, 32, { method: 'gora', rank: gora.rank });
-    const halves = estimateMemory(spec, 4, 32, { method: 'gora', rank: gora.rank, scanPasses: 2 });
+    const gora = { ...defaultConfig('gora'), batchSize: 4, seqLen: 32, rank: 1, rankMin: 1, rankMax: 1 };
+    const full = dryRun(gora, 4);
+    const halves = dryRun(gora, 4, 2);
     expect(halves.scanGradients).toBeLessThan(full.scanGradients);
     expect(full.scanGradients).toBeGreaterThan(full.training);
     const plan = planRun(spec, gora, { ...unlimited, memory: halves.peak });
     expect([plan.config.batchSize, plan.config.gradAccum, plan.config.scanPasses, plan.config.scanBatches]).toEqual([4, 1, 2, gora.scanBatches]);
     expect(plan.estimate).toEqual(halves);
-    expect(describePlan(plan)).toMatch(/micro-batch 4 × 1 accumulated; the scan in 2 passes over groups of layers$/);
+    expect(describePlan(plan)).toMatch(/micro-batch 4 × 1 accumulated; the scan in 2 passes over groups of layers; GoRA's adapters counted at r_max = 1 on every layer$/);
+  });
+
+  it("holds room for GoRA's adapters at r_max on every layer, as its allocation may give them", () => {
+    const gora = { ...defaultConfig('gora'), batchSize: 4, seqLen: 32 };
+    const plan = planRun(spec, gora, unlimited);
+    const lora = planRun(spec, { ...config, rank: gora.rankMax }, unlimited);
+    expect(plan.estimate.training).toBe(lora.estimate.training);
+    expect(plan.estimate.training).toBeGreaterThan(planRun(spec, { ...config, rank: gora.rank }, unlimited).estimate.training * 3);
+  });
+
+  it('refuses a weight above the binding limit before anything is allocated, whatever the micro-batch', () => {
+    const attempt = () => planRun(spec, config, { ...unlimited, bindingLimit: 10_000 });
+    expect(attempt).toThrow(RunDoesNotFit);
+    expect(attempt).toThrow(/^this run cannot fit on this GPU: model\.layers\.0\.mlp\.gate_proj\.weight needs 12288 bytes in f32, above this GPU's largest storage binding \(10000 bytes\)$/);
+    expect(() => planRun(spec, { ...config, weights: 'q4' }, { ...unlimited, bindingLimit: 10_000 })).not.toThrow(/gate_proj/);
   });
 
   it('refuses, with the numbers and what to change, when one row does not fit', () => {

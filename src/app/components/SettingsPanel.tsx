@@ -98,7 +98,7 @@ function WeightsChoice() {
   if (!info) return null;
   const weightBytes = (weights: WeightFormat): string => {
     try {
-      return formatBytes(planRun(info.spec, { ...config, weights }, deviceBudget(limits ?? {})).estimate.weights);
+      return formatBytes(planRun(info.spec, { ...config, weights }, deviceBudget(limits ?? {}), info.dtype).estimate.weights);
     } catch {
       return 'does not fit';
     }
@@ -131,12 +131,13 @@ function WeightsChoice() {
 
 function MemoryEstimate() {
   const spec = useStore((s) => s.modelInfo?.spec);
+  const dtype = useStore((s) => s.modelInfo?.dtype);
   const config = useStore((s) => s.config);
   const limits = useStore((s) => s.gpuInfo?.limits);
   if (!spec) return null;
   let plan: RunPlan;
   try {
-    plan = planRun(spec, config, deviceBudget(limits ?? {}));
+    plan = planRun(spec, config, deviceBudget(limits ?? {}), dtype);
   } catch (error) {
     return (
       <p className="notice error small" data-testid="memory-estimate">
