@@ -198,11 +198,13 @@ export function weightFormatProblem(method: Method, format: WeightFormat): strin
 
 /**
  * The storage format a run uses: the one asked for, or the checkpoint's own (BF16 and F16 stay
- * 16-bit, anything else f32); full fine-tuning defaults to f32 whatever the checkpoint.
+ * 16-bit, anything else f32). Methods that train or rewrite W default to f32 whatever the
+ * checkpoint: LoRA-GA's and PiSSA's W − s·B₀A₀ rounded to 16 bits is no longer exactly the W that
+ * their exported adapter (relative to the original W) assumes, so 16 bits is theirs only on request.
  */
 export function resolveWeightFormat(c: JobConfig, checkpointDtype: string): WeightFormat {
-  if (c.weights !== null) return c.weights;
-  if (c.method === 'full') return 'f32';
+  if (c.weights != null) return c.weights;
+  if (c.method === 'full' || modifiesBaseWeights(c.method)) return 'f32';
   return checkpointFormat(checkpointDtype);
 }
 

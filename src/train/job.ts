@@ -129,6 +129,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   const weightsFormat = resolveWeightFormat(config, checkpointDtype(opened));
   const formatProblem = weightFormatProblem(config.method, weightsFormat);
   if (formatProblem) throw new RangeError(formatProblem);
+  if (modifiesBaseWeights(config.method) && weightsFormat !== 'f32') {
+    emit({ type: 'log', message: `weights: W − s·B₀A₀ is stored in ${weightsFormat}, so the exported adapter (relative to the original W) reproduces the trained model up to that rounding` });
+  }
   // The peak of this run's own buffers, whatever the device already holds.
   const heldBefore = gpu.allocatedBytes;
   gpu.peakBytes = heldBefore;

@@ -31,7 +31,7 @@ const CASES: Array<[string, Partial<JobConfig>, { saveCheckpoints?: boolean; bin
   ['smollm2-bf16', { method: 'gora' }, {}],
   ['smollm2-bf16', { method: 'gora', weights: 'q4', scanPasses: 2 }, {}],
   ['smollm2-bf16', { method: 'lora', weights: 'int8' }, {}],
-  ['smollm2-bf16', { method: 'pissa', rank: 4 }, {}],
+  ['smollm2-bf16', { method: 'pissa', rank: 4, weights: 'bf16' }, {}],
 ];
 
 describe('the memory estimate against the measured peak of real jobs', () => {

@@ -29,6 +29,8 @@ describe('weight formats in the job', () => {
     expect(resolveWeightFormat(defaultConfig('gora'), 'F16')).toBe('f16');
     expect(resolveWeightFormat(defaultConfig('gora'), 'F32')).toBe('f32');
     expect(resolveWeightFormat(defaultConfig('full'), 'BF16')).toBe('f32');
+    expect(resolveWeightFormat(defaultConfig('pissa'), 'BF16')).toBe('f32');
+    expect(resolveWeightFormat({ ...defaultConfig('lora-ga'), weights: 'bf16' }, 'F32')).toBe('bf16');
     expect(weightFormatProblem('lora-ga', 'q4')).toMatch(/LoRA-GA rewrites the frozen weights.*use --weights bf16, f16 or f32/);
     expect(weightFormatProblem('pissa', 'int8')).toMatch(/PiSSA rewrites/);
     expect(weightFormatProblem('full', 'bf16')).toMatch(/use --weights f32/);
@@ -49,11 +51,12 @@ describe('weight formats in the job', () => {
   });
 
   for (const method of ['lora-ga', 'pissa'] as const) {
-    it(`${method} rewrites a bf16 W: step 0 keeps the base model's loss up to bf16 rounding`, async () => {
-      const { result } = await run(method, { steps: 1, rank: 2 });
+    it(`${method} rewrites a bf16 W on request: step 0 keeps the base model's loss up to bf16 rounding`, async () => {
+      const { result } = await run(method, { steps: 1, rank: 2, weights: 'bf16' });
       expect(result.weightsFormat).toBe('bf16');
       expect(Number.isFinite(result.steps[0].loss)).toBe(true);
-      const f32 = await run(method, { steps: 1, rank: 2, weights: 'f32' });
+      const f32 = await run(method, { steps: 1, rank: 2 });
+      expect(f32.result.weightsFormat).toBe('f32');
       // The first step's loss is taken at step 0, where W − s·B₀A₀ + s·B₀A₀ = W.
       expect(Math.abs(result.steps[0].loss - f32.result.steps[0].loss)).toBeLessThan(1e-2);
     });
