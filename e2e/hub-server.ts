@@ -2,7 +2,7 @@
 // `/<org>/<name>/resolve/main/<file>` on 127.0.0.1, and counts the requests it answers.
 
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
@@ -26,8 +26,9 @@ export async function startMockHub(models: Record<string, string>): Promise<Mock
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Entry not found');
       return;
     }
-    const body = readFileSync(file);
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length }).end(body);
+    // Streamed: a shard of a real-sized checkpoint is hundreds of megabytes.
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': statSync(file).size });
+    createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -18,7 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a link (several checkouts sharing one install) is left alone: npm ci would
+# empty the folder it points to, under every checkout that uses it.
+if [ -L node_modules ]; then
+  echo "node_modules is a link to $(readlink node_modules): using it as it is (run npm ci there to refresh it)"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 

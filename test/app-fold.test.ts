@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldEvent, newRun } from '../src/app/state/fold';
+import { foldEvent, foldEventAt, newRun } from '../src/app/state/fold';
 import { defaultConfig } from '../src/train/config';
 import type { JobEvent } from '../src/train/events';
 
@@ -31,5 +31,21 @@ describe('the run state is a fold of job events', () => {
     const run = newRun('r2', 'LoRA', defaultConfig('lora'));
     expect(run.phases.scan.status).toBe('skipped');
     expect(run.phases.allocate.status).toBe('skipped');
+  });
+});
+
+describe('the load phase shows bytes and a rate', () => {
+  it('measures bytes per second from the phase start, restarting when a new stream counts from zero', () => {
+    let run = newRun('r3', 'GoRA', defaultConfig('gora'));
+    // The app downloads first (before the job's load phase starts), then uploads to the GPU.
+    run = foldEventAt(run, { type: 'progress', phase: 'load', done: 1e6, total: 4e6, detail: 'downloading a' }, 1000);
+    expect(run.phases.load.rate).toBeNull();
+    run = foldEventAt(run, { type: 'progress', phase: 'load', done: 3e6, total: 4e6, detail: 'downloading a' }, 2000);
+    expect(run.phases.load.rate).toBe(2e6);
+    run = foldEventAt(run, { type: 'phase', phase: 'load', status: 'start' }, 3000);
+    run = foldEventAt(run, { type: 'progress', phase: 'load', done: 5e6, total: 8e6, detail: 'w' }, 3500);
+    expect(run.phases.load).toMatchObject({ done: 5e6, total: 8e6, rate: 1e7 });
+    run = foldEventAt(run, { type: 'progress', phase: 'load', done: 8e6, total: 8e6, detail: 'w' }, 4000);
+    expect(run.phases.load.rate).toBe(8e6);
   });
 });

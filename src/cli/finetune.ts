@@ -24,6 +24,7 @@ import { WEIGHT_FORMATS } from '../engine/weight-format';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
+import { loadProgressPrinter } from './progress';
 
 export const DATA_FLAGS = {
   data: { type: 'string' },
@@ -134,8 +135,10 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
     stopRequested = true;
     log('stopping after this step to save a checkpoint (Ctrl-C again to quit now)');
   };
+  const printLoad = loadProgressPrinter(log);
   const emit = (event: JobEvent) => {
     if (event.type === 'step') lastStep = event.step;
+    printLoad(event);
     printEvent(event);
   };
   const dataFlags = Object.fromEntries(DATA_SOURCE_FLAGS.filter((f) => dataValues[f] !== undefined).map((f) => [f, dataValues[f]]));

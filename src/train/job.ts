@@ -195,8 +195,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
 
     const evaluate = async (step: number): Promise<Evaluation> => {
       const val = await meanTokenLoss(model, data.val, data.plan.pad, config.evalBatches);
-      const acc = await labelAccuracy(model, data.val, data.labels, data.plan.pad);
-      const evaluation = { step, loss: val.loss, tokens: val.tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? data.val.length };
+      // The same rows the loss reads: --eval-batches bounds the whole evaluation, accuracy included.
+      const rows = config.evalBatches > 0 ? data.val.slice(0, config.evalBatches * B) : data.val;
+      const acc = await labelAccuracy(model, rows, data.labels, data.plan.pad);
+      const evaluation = { step, loss: val.loss, tokens: val.tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? rows.length };
       emit({ type: 'evaluation', evaluation });
       return evaluation;
     };

@@ -107,6 +107,15 @@ describe('the LoRA baseline job', () => {
     expect(config.use_rslora).toBe(false);
     expect(Object.values(config.rank_pattern).every((r) => r === 8)).toBe(true);
   });
+
+  it('evaluates loss and accuracy on the same --eval-batches rows (0: every validation row)', async () => {
+    const bounded = await run('lora', { steps: 1, evalEvery: 0, evalBatches: 1, generateSamples: 0 });
+    expect(bounded.result.final.accuracy).not.toBeNull();
+    expect(bounded.result.final.examples).toBeGreaterThan(0);
+    expect(bounded.result.final.examples).toBeLessThanOrEqual(bounded.config.batchSize);
+    const all = await run('lora', { steps: 1, evalEvery: 0, evalBatches: 0, generateSamples: 0 });
+    expect(all.result.final.examples).toBeGreaterThan(bounded.config.batchSize);
+  });
 });
 
 

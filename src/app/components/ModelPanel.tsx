@@ -4,6 +4,7 @@ import { isBusy } from '../state/run';
 import { EMBEDDED_MODEL } from '../sources';
 import { parseModelId } from '../../model/hub';
 import { formatBytes, formatCount } from './format';
+import { formatRate } from '../../train/rate';
 
 type Tab = 'embedded' | 'folder' | 'hub';
 
@@ -41,7 +42,7 @@ export function ModelPanel() {
         <div className="progress-block" data-testid="model-progress">
           <progress value={progress?.bytes ?? 0} max={progress?.totalBytes ?? undefined} />
           <span className="muted">
-            {progress ? `${progress.fromCache ? 'from cache' : 'downloading'} ${progress.file} · ${formatBytes(progress.bytes)}${progress.totalBytes ? ` of ${formatBytes(progress.totalBytes)}` : ''}` : 'opening…'}
+            {progress ? `${progress.fromCache ? 'from cache' : 'downloading'} ${progress.file} · ${formatBytes(progress.bytes)}${progress.totalBytes ? ` of ${formatBytes(progress.totalBytes)}` : ''}${progress.rate ? ` · ${formatRate(progress.rate)}` : ''}` : 'opening…'}
           </span>
         </div>
       )}

@@ -1,7 +1,8 @@
 import { useStore } from '../state/store';
 import { activeRun, isBusy } from '../state/run';
 import { PHASES, type RunState } from '../state/fold';
-import { formatSeconds } from './format';
+import { formatBytes, formatSeconds } from './format';
+import { formatRate } from '../../train/rate';
 import { methodLabel } from '../../compare/methods';
 
 const PHASE_TITLES: Record<string, string> = {
@@ -79,6 +80,12 @@ export function Stepper({ run }: { run: RunState }) {
               {p.status === 'skipped' ? 'not used' : p.status === 'done' ? (p.seconds !== null ? formatSeconds(p.seconds) : 'done') : p.status === 'running' ? (p.total ? `${Math.round(100 * share)} %` : '…') : ''}
             </span>
             {p.status === 'running' && p.total > 0 && <progress value={share} max={1} />}
+            {phase === 'load' && p.status === 'running' && p.total > 0 && (
+              <span className="step-detail" data-testid="load-rate">
+                {formatBytes(p.done)} of {formatBytes(p.total)}
+                {p.rate !== null && ` · ${formatRate(p.rate)}`}
+              </span>
+            )}
           </li>
         );
       })}

@@ -20,6 +20,10 @@ const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?:
   { key: 'scanBatches', label: 'Scan batches', scan: true },
   { key: 'seed', label: 'Seed' },
   { key: 'checkpointEvery', label: 'Checkpoint every' },
+  // How much evaluation a run does: on a large model or a slow GPU it can outlast a short training.
+  { key: 'evalEvery', label: 'Evaluate every (0: at the end)' },
+  { key: 'evalBatches', label: 'Validation batches (0: all)' },
+  { key: 'generateSamples', label: 'Generations' },
 ];
 
 export function SettingsPanel() {

@@ -3,6 +3,7 @@
 import type { Allocation } from '../../gora/allocate';
 import { needsScan, type JobConfig } from '../../train/config';
 import type { Evaluation, Generation, JobEvent, Phase } from '../../train/events';
+import { advanceRate, openRate, type RateWindow } from '../../train/rate';
 
 export const PHASES: Phase[] = ['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate', 'export'];
 
@@ -12,6 +13,10 @@ export interface PhaseState {
   done: number;
   total: number;
   detail: string;
+  /** Counts per second of the phase's progress (bytes per second while loading); null before two reports. */
+  rate: number | null;
+  /** Where the rate is measured from. */
+  rateWindow: RateWindow | null;
 }
 
 export type RunStatus = 'running' | 'awaiting-allocation' | 'paused' | 'done' | 'stopped' | 'error';
@@ -35,7 +40,7 @@ export interface RunState {
 }
 
 export function newRun(id: string, label: string, config: JobConfig): RunState {
-  const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending', seconds: null, done: 0, total: 0, detail: '' }])) as Record<Phase, PhaseState>;
+  const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending', seconds: null, done: 0, total: 0, detail: '', rate: null, rateWindow: null }])) as Record<Phase, PhaseState>;
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
@@ -47,11 +52,18 @@ function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): Ru
 }
 
 export function foldEvent(run: RunState, event: JobEvent): RunState {
+  return foldEventAt(run, event, Date.now());
+}
+
+/** foldEvent with the clock given (milliseconds), which only progress rates read. */
+export function foldEventAt(run: RunState, event: JobEvent, now: number): RunState {
   switch (event.type) {
     case 'phase':
-      return withPhase(run, event.phase, event.status === 'start' ? { status: 'running' } : { status: 'done', seconds: event.seconds ?? null });
-    case 'progress':
-      return withPhase(run, event.phase, { done: event.done, total: event.total, detail: event.detail ?? '' });
+      return withPhase(run, event.phase, event.status === 'start' ? { status: 'running', rateWindow: openRate(now) } : { status: 'done', seconds: event.seconds ?? null });
+    case 'progress': {
+      const { window, rate } = advanceRate(run.phases[event.phase].rateWindow, event.done, now);
+      return withPhase(run, event.phase, { done: event.done, total: event.total, detail: event.detail ?? '', rate, rateWindow: window });
+    }
     case 'scan-batch':
       return withPhase({ ...run, scanLosses: [...run.scanLosses, event.loss] }, 'scan', { done: event.batch, total: event.of });
     case 'allocation':

@@ -8,6 +8,7 @@ import type { Tokenizer } from '../../model/tokenizer';
 import type { ModelSpec } from '../../model/spec';
 import { describeModel, EMBEDDED_MODEL, openModelFiles, type ModelSource } from '../sources';
 import type { Store } from './types';
+import { advanceRate, openRate } from '../../train/rate';
 
 export interface ModelInfo {
   name: string;
@@ -27,6 +28,8 @@ export interface ModelProgress {
   bytes: number;
   totalBytes: number | null;
   fromCache: boolean;
+  /** Bytes per second since the load began (null until time has passed). */
+  rate?: number | null;
 }
 
 export interface ModelSlice {
@@ -50,8 +53,11 @@ export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) =>
   loadModel: async (source) => {
     set({ modelSource: source, modelStatus: 'loading', modelError: null, modelProgress: null, modelInfo: null, tokenizer: null });
     try {
+      let window = openRate(Date.now());
       const files = await openModelFiles(source, (p) => {
-        if (get().modelSource === source) set({ modelProgress: p });
+        const advanced = advanceRate(window, p.bytes, Date.now());
+        window = advanced.window;
+        if (get().modelSource === source) set({ modelProgress: { ...p, rate: advanced.rate } });
       });
       const model = await openModel(files);
       if (get().modelSource !== source) return; // another model was picked meanwhile
