@@ -259,13 +259,22 @@ export class Transformer<G extends Allocator = Gpu> {
   }
 
   /** Backward pass after `forward(enc, scale)`: adds into adapter, weight and input gradients. */
-  backward(enc: Encoder): void {
+  /**
+   * With `downTo` > 0 the pass stops below layer `downTo`: nothing under it is computed, so
+   * inputGradient is not valid. For the scan in passes, whose gradients live in the upper layers
+   * only; refused while anything under that layer would need a gradient.
+   */
+  backward(enc: Encoder, downTo = 0): void {
     const { spec, buffers: a } = this;
+    if (downTo > 0 && (this.parameterGradients.size > 0 || [...this.adapters.keys(), ...this.weightGradients.keys()].some((name) => layerOf(name) < downTo))) {
+      throw new Error(`backward down to layer ${downTo} would skip gradients that are tracked below it`);
+    }
     enc.clear(a.dres);
     // dnorm = dlogits · W_lm; dW_lm [V, C] += dlogitsᵀ · x_final (a tied head adds into the embedding's gradient).
     this.head.backward(enc, a.dnorm, this.parameterGradients, a.logits, a.finalNormOut);
     this.normBackward(enc, a.dres, a.dnorm, a.residual[spec.layers], a.finalNorm, 'final_norm');
-    for (let l = spec.layers - 1; l >= 0; l--) this.blockBackward(enc, l);
+    for (let l = spec.layers - 1; l >= downTo; l--) this.blockBackward(enc, l);
+    if (downTo > 0) return;
     const dPos = spec.rope ? null : (this.parameterGradients.get('pos_embed') ?? null);
     this.vocab.embedBackward(enc, this.parameterGradients, dPos, a.dres, a.tokens, this.shape.T);
   }
@@ -411,4 +420,9 @@ export class Transformer<G extends Allocator = Gpu> {
     if (!buffer) throw new Error(`the model has no weight "${name}"`);
     return buffer;
   }
+}
+
+/** The layer of a linear layer's name (`layers.3.attn.q` → 3). */
+function layerOf(name: string): number {
+  return Number(name.split('.')[1]);
 }

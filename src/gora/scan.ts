@@ -28,7 +28,8 @@ export interface ScanResult {
  * divide by `batches` for G); the caller frees them with `model.untrackWeightGradients()` when done.
  * With `passes` > 1 the targets are split into that many groups of consecutive layers, the batches
  * are run once per group, and each group's gradients go to CPU memory before the next: the GPU then
- * holds one group's gradients at a time, for `passes` times the compute (memory-plan.ts chooses).
+ * holds one group's gradients at a time, for `passes` forward passes and, as the groups run from the
+ * bottom layers up, backward passes through (passes + 1) / 2 of the layers on average (memory-plan.ts chooses).
  */
 export async function gradientScan(
   model: Transformer,
@@ -45,11 +46,14 @@ export async function gradientScan(
   const importances: number[] = [];
   for (const [pass, group] of groups.entries()) {
     for (const t of group) model.trackWeightGradient(t.name);
+    // Backward needs to reach the group's lowest layer only: the layers under it hold no gradient
+    // this pass keeps, so a pass costs a forward and the backward of the layers from the top down to it.
+    const lowest = Math.min(...group.map((t) => Number(t.name.split('.')[1])));
     for (const [i, batch] of batches.entries()) {
       model.setBatch(batch.tokens, batch.targets);
       await model.gpu.run(`scan batch ${i}${groups.length > 1 ? ` (pass ${pass + 1} of ${groups.length})` : ''}`, (enc) => {
         model.forward(enc, 1 / batch.count);
-        model.backward(enc);
+        model.backward(enc, groups.length > 1 ? lowest : 0);
       });
       // The losses are the same in every pass: the first one reports them.
       if (pass > 0) continue;

@@ -154,6 +154,20 @@ describe('the scan in passes over groups of layers', async () => {
     buffers.forEach((b) => b.destroy());
   });
 
+  it('stops backward at the lowest layer a pass tracks, and refuses to skip a tracked gradient', async () => {
+    const gpu = await testGpu();
+    const { model: opened } = await loadFixture('llama32');
+    const buffers = await uploadWeights(gpu, opened);
+    const model = new Transformer(gpu, opened.spec, buffers, { B, T });
+    try {
+      model.trackWeightGradient('layers.0.attn.q');
+      await expect(gpu.run('skip', (enc) => model.backward(enc, 1))).rejects.toThrow(/would skip gradients that are tracked below it/);
+    } finally {
+      model.destroy();
+      buffers.forEach((b) => b.destroy());
+    }
+  });
+
   it('splits the targets between layers into near-equal groups', () => {
     const targets = Array.from({ length: 5 }, (_, layer) => ['q', 'v'].map((m) => ({ name: `layers.${layer}.attn.${m}` }))).flat() as LinearTarget[];
     const names = (passes: number) => layerGroups(targets, passes).map((g) => g.map((t) => t.name.split('.')[1]).join(''));
