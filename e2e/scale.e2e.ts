@@ -64,6 +64,10 @@ describe('a 135M-parameter model in the browser', () => {
       for (const [key, value] of Object.entries(settings)) await page.getByTestId(`setting-${key}`).fill(String(value));
       await page.getByTestId('setting-steps').focus();
       await page.getByTestId('memory-estimate').waitFor();
+      // The checkpoint is BF16, so its linear weights stay 16-bit on the GPU unless another format is chosen.
+      const formats = await page.getByTestId('setting-weights').locator('option').allTextContents();
+      console.log(`135M: frozen-weight choices: ${formats.join(' | ')}`);
+      expect(formats[0]).toMatch(/^the checkpoint's \(bf16, [\d.]+ MiB\)$/);
       console.log(`135M: ${await page.getByTestId('memory-estimate').textContent()}`);
       await page.getByTestId('start-run').click();
 
@@ -91,13 +95,18 @@ describe('a 135M-parameter model in the browser', () => {
       const times: string[] = [];
       for (const phase of PHASES) times.push(`${phase} ${await page.getByTestId(`phase-${phase}`).locator('.step-detail').first().textContent()}`);
       console.log(`135M: load progress last shown as "${rate}"; phase times: ${times.join(', ')}`);
-      expect(rate).toMatch(/MiB of 513.1 MiB · [\d.]+ MB\/s/);
+      expect(rate).toMatch(/MiB of 256.6 MiB · [\d.]+ MB\/s/);
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-adapter').click()]);
       const zipPath = join(mkdtempSync(join(tmpdir(), 'gora-zip-')), 'adapter.zip');
       await download.saveAs(zipPath);
       const files = unzipSync(readFileSync(zipPath));
       expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
+      const report = JSON.parse(new TextDecoder().decode(files['gora_report.json']));
+      expect(report.weights_dtype).toBe('bf16');
+      const { estimate, peak_bytes: peak } = report.memory;
+      console.log(`135M: GPU memory estimate ${estimate.total} B, measured peak ${peak} B`);
+      expect(Math.abs(estimate.total / peak - 1)).toBeLessThan(0.1);
       const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
       expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', use_rslora: true });
       expect([...config.target_modules].sort()).toEqual([...MODULES].sort());

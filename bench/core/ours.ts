@@ -13,12 +13,24 @@ import { scanAndAllocate, type InitialAdapter } from '../../src/train/adapters';
 import { uniformLoraInit } from '../../src/train/initialise';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
 import type { MatmulCase } from './flops';
+import { packWeight, uploadPackedWeight } from '../../src/engine/pack-weights';
+import type { PackedWeight, WeightFormat } from '../../src/engine/weight-format';
 import type { BenchModel } from './model';
 
 export function uploadModel(gpu: Gpu, model: BenchModel): Map<string, GPUBuffer> {
   const buffers = new Map<string, GPUBuffer>();
   for (const [name, data] of model.weights) buffers.set(name, gpu.upload(name, data));
   return buffers;
+}
+
+/** The model's frozen linear weights packed in `format` (src/engine/weight-format.ts), as the loader stores them. */
+export function uploadPackedLinears(gpu: Gpu, model: BenchModel, format: WeightFormat): Map<string, PackedWeight> {
+  const packed = new Map<string, PackedWeight>();
+  for (const t of model.targets) {
+    const name = `${t.name}.weight`;
+    packed.set(name, uploadPackedWeight(gpu, name, format, t.out, t.in, packWeight(format, t.out, t.in, model.weights.get(name)!)));
+  }
+  return packed;
 }
 
 /** Waits until the GPU has done everything submitted so far (the end of a timed batch). */
@@ -78,8 +90,9 @@ export class OurTrainer {
     weights: Map<string, GPUBuffer>,
     adapters: Map<string, InitialAdapter>,
     readonly config: JobConfig,
+    packed: ReadonlyMap<string, PackedWeight> = new Map(),
   ) {
-    this.transformer = new Transformer(gpu, model.spec, weights, { B: model.setup.batch, T: model.setup.seqLen });
+    this.transformer = new Transformer(gpu, model.spec, weights, { B: model.setup.batch, T: model.setup.seqLen }, packed);
     for (const [name, a] of adapters) this.transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
     this.optimizer = new AdapterOptimizer(gpu, adapterGroups(this.transformer, config), { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
     this.probe = gpu.createBuffer('bench step losses and skipped steps', (this.transformer.N + 1) * 4);

@@ -9,7 +9,10 @@ import { defaultConfig } from '../../src/train/config';
 import { uniformLoraInit } from '../../src/train/initialise';
 import { gflops, matmulCases } from './flops';
 import type { BenchModel } from './model';
-import { benchLoraConfig, measureSetupMemory, ourMatmul, OurScanner, OurTrainer, uploadModel, type MemoryUse } from './ours';
+import { benchLoraConfig, measureSetupMemory, ourMatmul, OurScanner, OurTrainer, uploadModel, uploadPackedLinears, type MemoryUse } from './ours';
+import { storedBytes, type WeightFormat } from '../../src/engine/weight-format';
+import type { InitialAdapter } from '../../src/train/adapters';
+import type { JobConfig } from '../../src/train/config';
 import { describeError, timeInterleaved, type Timed } from './timing';
 import { TfScanner, TfTrainer, tfMatmul, type TfSide } from './tfjs';
 
@@ -76,11 +79,25 @@ export interface BenchResult {
   matmul: MatmulResult[];
   train_step: StepResult;
   scan_step: StepResult;
+  /** Our LoRA train step with the frozen linear weights stored in bf16 against f32 storage. */
+  storage_16bit: StorageResult;
   ratios: { matmul: Record<string, number | null>; matmul_min: number | null; train_step: number | null; scan_step: number | null };
   scan_overhead: { scan_batches: number; steps: number; ours: number; tfjs: number | null };
   memory: { gora: MemoryUse; lora: MemoryUse };
   tfjs: { version: string; error: string | null };
   seconds: number;
+}
+
+export interface StorageResult {
+  f32_seconds: number;
+  bf16_seconds: number | null;
+  /** Step time on bf16 storage over f32 storage: below 1, bf16 is faster. */
+  time_ratio: number | null;
+  reps: number;
+  /** GPU bytes of the frozen linear weights in each format. */
+  f32_bytes: number;
+  bf16_bytes: number;
+  error?: string;
 }
 
 const STEP_WEIGHT = 4;
@@ -119,7 +136,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
   const weights = uploadModel(gpu, model);
   const adapters = uniformLoraInit(model.targets, config);
   const cases = matmulCases(spec, tokens, config.rank);
-  left = cases.length + 2 * STEP_WEIGHT;
+  left = cases.length + 3 * STEP_WEIGHT;
   try {
     log('train step: LoRA forward, backward and AdamW');
     const train = await timeSteps(
@@ -133,6 +150,9 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
     left -= STEP_WEIGHT;
     log('scan step: gradients of the frozen weights');
     const scan = await timeSteps(() => new OurScanner(gpu, model, weights), side ? () => new TfScanner(side, model) : null, tfStartError, tokens, options.stepReps, until(STEP_WEIGHT));
+    left -= STEP_WEIGHT;
+    log('train step: the same LoRA step with the frozen linear weights stored in bf16');
+    const storage = await timeStorage(gpu, model, weights, adapters, config, options.stepReps, until(STEP_WEIGHT));
     left -= STEP_WEIGHT;
     const matmul: MatmulResult[] = [];
     for (const [i, c] of cases.entries()) {
@@ -205,6 +225,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
       matmul,
       train_step: train,
       scan_step: scan,
+      storage_16bit: storage,
       ratios: { matmul: matmulRatios, matmul_min: known.length ? Math.min(...known) : null, train_step: ratio(train.ours_tokens_per_s, train.tfjs_tokens_per_s), scan_step: ratio(scan.ours_tokens_per_s, scan.tfjs_tokens_per_s) },
       scan_overhead: { scan_batches: gora.scanBatches, steps: gora.steps * gora.gradAccum, ours: overhead(scan.ours_seconds, train.ours_seconds)!, tfjs: overhead(scan.tfjs_seconds, train.tfjs_seconds) },
       memory,
@@ -213,6 +234,33 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
     };
   } finally {
     for (const buffer of weights.values()) buffer.destroy();
+  }
+}
+
+/** Our train step on f32 weights against bf16 storage of the linear weights, interleaved. */
+async function timeStorage(gpu: Gpu, model: BenchModel, weights: Map<string, GPUBuffer>, adapters: Map<string, InitialAdapter>, config: JobConfig, maxReps: number, until: number): Promise<StorageResult> {
+  const f32 = new OurTrainer(gpu, model, weights, adapters, config);
+  const packed = uploadPackedLinears(gpu, model, 'bf16');
+  // The bf16 model reads its linear weights only from `packed`: its f32 map leaves them out.
+  const rest = new Map([...weights].filter(([name]) => !packed.has(name)));
+  const linearBytes = (format: WeightFormat) => model.targets.reduce((sum, t) => sum + storedBytes(format, t.out, t.in), 0);
+  let bf16: OurTrainer | null = null;
+  try {
+    bf16 = new OurTrainer(gpu, model, rest, adapters, config, packed);
+    const t = await timeInterleaved({ run: () => f32.step() }, { run: () => bf16!.step() }, null, { maxReps, until });
+    return {
+      f32_seconds: t.ours.seconds!,
+      bf16_seconds: t.tfjs.seconds,
+      time_ratio: t.tfjs.seconds !== null ? t.tfjs.seconds / t.ours.seconds! : null,
+      reps: t.ours.reps,
+      f32_bytes: linearBytes('f32'),
+      bf16_bytes: linearBytes('bf16'),
+      ...(t.tfjs.error ? { error: t.tfjs.error } : {}),
+    };
+  } finally {
+    f32.destroy();
+    bf16?.destroy();
+    for (const w of packed.values()) w.data.destroy();
   }
 }
 

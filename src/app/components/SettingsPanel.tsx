@@ -109,7 +109,7 @@ function WeightsChoice() {
   };
   const asStored = resolveWeightFormat({ ...config, weights: null }, info.dtype);
   return (
-    <label title="Frozen weights stored narrower take less GPU memory; adapters, activations and gradients stay f32. int8 and 4-bit approximate the weights.">
+    <label className="full-row" title="Frozen weights stored narrower take less GPU memory; adapters, activations and gradients stay f32. int8 and 4-bit approximate the weights.">
       Frozen weights
       <select
         value={config.weights ?? ''}
@@ -118,7 +118,7 @@ function WeightsChoice() {
         data-testid="setting-weights"
       >
         <option value="">
-          as in the checkpoint ({asStored}, {weightBytes(asStored)})
+          the checkpoint's ({asStored}, {weightBytes(asStored)})
         </option>
         {WEIGHT_FORMATS.map((f) => {
           const problem = weightFormatProblem(config.method, f);
