@@ -122,18 +122,21 @@ describe('16-bit frozen weights', () => {
 });
 
 describe('quantised frozen weights', () => {
-  for (const format of ['int8', 'q4'] as const) {
-    it(`${format}: logits close to 16-bit storage (error measured)`, async () => {
-      const opened = await openModel(await nodeModelFiles(fixturePath('smollm2-bf16')));
-      const reference = await run(opened, 'bf16');
-      const quantised = await run(opened, format);
-      const error = relativeError(quantised.logits, reference.logits);
-      let largest = 0;
-      for (let i = 0; i < reference.logits.length; i++) largest = Math.max(largest, Math.abs(quantised.logits[i] - reference.logits[i]));
-      console.log(`${format}: largest logit error ${largest.toExponential(3)} (${error.toExponential(2)} of the largest logit)`);
-      // A decoding fault (wrong nibble, scale or sign) moves logits by their own size; quantisation by a few per cent.
-      expect(error).toBeLessThan(format === 'int8' ? 0.02 : 0.15);
-      expect(error).toBeGreaterThan(0);
-    });
+  // Against the checkpoint's own precision: 16 bits for the BF16 fixture, f32 for the others.
+  for (const fixture of ['smollm2-bf16', 'qwen2', 'llama32', 'gpt2'] as const) {
+    for (const format of ['int8', 'q4'] as const) {
+      it(`${fixture}, ${format}: logits close to the checkpoint's precision (error measured)`, async () => {
+        const opened = await openModel(await nodeModelFiles(fixturePath(fixture)));
+        const reference = await run(opened, checkpointDtype(opened) === 'BF16' ? 'bf16' : 'f32');
+        const quantised = await run(opened, format);
+        const error = relativeError(quantised.logits, reference.logits);
+        let largest = 0;
+        for (let i = 0; i < reference.logits.length; i++) largest = Math.max(largest, Math.abs(quantised.logits[i] - reference.logits[i]));
+        console.log(`${fixture} ${format}: largest logit error ${largest.toExponential(3)} (${error.toExponential(2)} of the largest logit)`);
+        // A decoding fault (wrong nibble, scale or sign) moves logits by their own size; quantisation by a few per cent.
+        expect(error).toBeLessThan(format === 'int8' ? 0.02 : 0.15);
+        expect(error).toBeGreaterThan(0);
+      });
+    }
   }
 });
