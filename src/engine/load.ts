@@ -7,6 +7,7 @@
 // What it allocates is ./weight-plan.ts, which the memory plan counts.
 
 import type { Gpu } from '../gpu/gpu';
+import { DTYPE_SIZES } from '../model/dtype';
 import type { OpenedModel } from '../model/load';
 import { checkShapes, transpose } from '../model/weights';
 import type { WeightEntry } from '../model/spec';
@@ -41,7 +42,6 @@ export function destroyWeights(weights: LoadedWeights): void {
   }
 }
 
-
 export async function loadWeights(gpu: Gpu, model: OpenedModel, format: WeightFormat, onProgress?: (p: LoadProgress) => void): Promise<LoadedWeights> {
   checkShapes(model.checkpoint, model.entries);
   // The buffers the memory plan counted: a tensor this GPU cannot bind is refused before any is read.
@@ -49,7 +49,7 @@ export async function loadWeights(gpu: Gpu, model: OpenedModel, format: WeightFo
   const packs = (e: WeightEntry) => format !== 'f32' && isBlockLinearWeight(e.name);
   const storedSize = (e: WeightEntry) => {
     const t = model.checkpoint.tensor(e.hfName);
-    return t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'F32' ? 4 : t.dtype === 'F64' ? 8 : 2);
+    return t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZES[t.dtype];
   };
   const totalBytes = model.entries.reduce((sum, e) => sum + storedSize(e), 0);
   const loaded: LoadedWeights = { buffers: new Map(), packed: new Map(), format };
