@@ -1,4 +1,4 @@
-// GoRA's initialisation from the gradient scan (GORA.md Phases 1–4); the other methods' are in
+// GoRA's initialisation from the gradient scan (docs/gora.md §2–§5); the other methods' are in
 // initialise.ts, which calls this one for GoRA.
 
 import type { Transformer } from '../engine/transformer';

@@ -1,4 +1,4 @@
-// The initial adapters of every adapter method (GORA.md Phase 4 and "Baselines"), on the model:
+// The initial adapters of every adapter method (docs/gora.md §5 and §9), on the model:
 //   gora     scan → allocate → B₀ = −ξ·G A₀ᵀ(A₀A₀ᵀ + εI)⁻¹ (adapters.ts), optionally with adaptive γ
 //   lora     A Kaiming-uniform, B = 0, s = α/r;   rslora: the same with s = α/√r
 //   lora-ga  scan → top 2r singular triplets of each G → A₀, B₀ (src/gora/baselines.ts), W ← W − s·B₀A₀
@@ -167,7 +167,7 @@ async function subtractFromPacked(model: Transformer, W: PackedWeight, a: Initia
   model.gpu.write(W.data, packWeight(W.format, m, n, values).data);
 }
 
-/** GORA.md Phase 4's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
+/** docs/gora.md §6's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
 async function chooseGamma(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>, batch: ScanBatch): Promise<GammaSearch> {
   const baseLoss = await batchLoss(model, batch);
   const attached = [...adapters].map(([name, a]) => ({ a, gpuAdapter: model.attachAdapter(name, a.rank, a.scale, a.A, a.B) }));

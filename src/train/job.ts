@@ -85,7 +85,7 @@ export interface JobResult {
    * methods with a scan: lower for GoRA, equal for LoRA-GA, whose W compensates).
    */
   initCheck: { baseLoss: number; initLoss: number } | null;
-  /** GoRA with adaptive γ (GORA.md Phase 4): the candidates' losses and the γ chosen. */
+  /** GoRA with adaptive γ (docs/gora.md §6): the candidates' losses and the γ chosen. */
   gammaSearch: GammaSearch | null;
   steps: StepRecord[];
   evaluations: Evaluation[];

@@ -41,7 +41,7 @@ describe('the GoRA job end to end on a fixture', async () => {
     expect(gora.result.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
   });
 
-  it('starts below the base model on the scan batches (GORA.md Phase 4)', () => {
+  it('starts below the base model on the scan batches (docs/gora.md §5)', () => {
     const { baseLoss, initLoss } = gora.result.initCheck!;
     expect(initLoss).toBeLessThan(baseLoss);
   });
