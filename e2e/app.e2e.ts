@@ -89,7 +89,11 @@ describe('the app', () => {
       expect(await page.getByTestId('loss-chart').locator('path.recharts-curve').count()).toBeGreaterThan(0);
       for (const phase of ['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate', 'export']) {
         expect(await page.getByTestId(`phase-${phase}`).getAttribute('data-status'), phase).toBe('done');
+        // Each phase shows the time the job (or, for the export, the worker) measured for it.
+        expect(await page.getByTestId(`phase-${phase}`).textContent(), phase).toMatch(/\d s$/);
       }
+      // After the run the tile shows the run's own measured peak (not what the device holds now).
+      expect(await page.getByTestId('gpu-memory').textContent()).toMatch(/^peak [\d.]+ MiB \(estimated [\d.]+ MiB\)$/);
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-adapter').click()]);
       const zipPath = join(mkdtempSync(join(tmpdir(), 'gora-zip-')), 'adapter.zip');

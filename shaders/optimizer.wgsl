@@ -1,4 +1,4 @@
-// The adapters' optimizer step, kept entirely on the GPU (GORA.md, Phase 5: AdamW, clipping at
+// The adapters' optimizer step, kept entirely on the GPU (docs/gora.md §7: AdamW, clipping at
 // global norm 1.0), so that a training step needs no readback:
 //   clip_scale: one invocation turns the per-tensor sums of squared gradients (written by reduce.wgsl's
 //               sumSquares) into the clipping factor of torch.nn.utils.clip_grad_norm_;

@@ -3,7 +3,7 @@
 // A linear layer W [m, n] on N = B·T rows (src/engine/linear.ts):
 //   forward  y = x·Wᵀ        M = N, N = m, K = n, B transposed
 //   backward dX = dY·W       M = N, N = n, K = m
-//            dW = dYᵀ·X      M = m, N = n, K = N, A transposed   (GoRA's scan, GORA.md Phase 1)
+//            dW = dYᵀ·X      M = m, N = n, K = N, A transposed   (GoRA's scan, docs/gora.md §2)
 //   LoRA     u = x·Aᵀ        M = N, N = r, K = n, B transposed
 //            y += (xAᵀ)·Bᵀ   M = N, N = m, K = r, B transposed
 

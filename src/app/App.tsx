@@ -7,7 +7,7 @@ import { SelfTestPanel } from './components/SelfTestPanel';
 import { ModelPanel } from './components/ModelPanel';
 import { DatasetPanel } from './components/DatasetPanel';
 import { SettingsPanel } from './components/SettingsPanel';
-import { RunControls, RunError, Stepper } from './components/RunPanel';
+import { CheckpointNotice, RunControls, RunError, Stepper } from './components/RunPanel';
 import { AllocationView } from './components/AllocationView';
 import { TrainingView } from './components/TrainingView';
 import { CompareView, ResultsView } from './components/ResultsView';
@@ -51,6 +51,7 @@ export function App() {
             <RunControls />
             {run && <Stepper run={run} />}
             {run && <RunError run={run} />}
+            {run && <CheckpointNotice run={run} />}
           </section>
           <AllocationView />
           <TrainingView />
@@ -137,9 +138,16 @@ function ResumeBanner() {
   const gpuReady = useStore((s) => s.gpuStatus === 'ready');
   const resume = useStore((s) => s.resumeSavedRun);
   const discard = useStore((s) => s.discardSavedRun);
-  if (saved.length === 0) return null;
+  const problems = useStore((s) => s.savedRunProblems);
+  if (saved.length === 0 && problems.length === 0) return null;
   return (
     <div className="banner warn" data-testid="resume-banner">
+      {problems.map((p) => (
+        <div key={p.runId} className="row wrap" data-testid="unreadable-run">
+          <span>{p.runId ? `The saved run ${p.runId} cannot be read (${p.reason}) and is not offered for resuming.` : `Saved runs cannot be listed: ${p.reason}.`}</span>
+          {p.runId && <button onClick={() => void discard(p.runId)}>Discard</button>}
+        </div>
+      ))}
       {saved.map((r) => (
         <div key={r.runId} className="row wrap">
           <span>

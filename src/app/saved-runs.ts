@@ -67,21 +67,67 @@ export async function savedCheckpoint(runId: string): Promise<Map<string, Uint8A
   return files;
 }
 
-/** Runs with a request and a checkpoint, newest first. */
-export async function savedRuns(): Promise<SavedRun[]> {
+/** A kept run that cannot be offered, and why (named so the user can discard it). */
+export interface UnreadableRun {
+  runId: string;
+  reason: string;
+}
+
+export interface SavedRunList {
+  /** Runs with a request and a checkpoint, newest first. */
+  runs: SavedRun[];
+  /** Runs whose files are damaged: skipped, each with the reason, while the others are still offered. */
+  unreadable: UnreadableRun[];
+}
+
+/** Every kept run of this browser (see listSavedRuns). */
+export async function savedRuns(): Promise<SavedRunList> {
   const root = await runsDirectory(false);
-  if (!root) return [];
+  return root ? listSavedRuns(root) : { runs: [], unreadable: [] };
+}
+
+/**
+ * The runs kept under `root` (one folder per run). A folder without a checkpoint yet is a run that
+ * has not saved one (nothing to offer); a folder whose files cannot be read or parsed is named in
+ * `unreadable`, so one damaged run never hides the others.
+ */
+export async function listSavedRuns(root: FileSystemDirectoryHandle): Promise<SavedRunList> {
   const runs: SavedRun[] = [];
+  const unreadable: UnreadableRun[] = [];
   for await (const [runId, handle] of (root as unknown as AsyncIterable<[string, FileSystemHandle]>)) {
     if (handle.kind !== 'directory') continue;
-    const dir = handle as FileSystemDirectoryHandle;
-    const request = await readFile(dir, REQUEST);
-    const state = await readFile(dir, CHECKPOINT_STATE);
-    if (!request || !state) continue;
-    const parsed = JSON.parse(await state.text()) as { step?: number; config?: { steps?: number } };
-    runs.push({ runId, request: JSON.parse(await request.text()) as RunRequest, step: parsed.step ?? 0, steps: parsed.config?.steps ?? 0 });
+    try {
+      const run = await readSavedRun(runId, handle as FileSystemDirectoryHandle);
+      if (run) runs.push(run);
+    } catch (error) {
+      unreadable.push({ runId, reason: error instanceof Error ? error.message : String(error) });
+    }
   }
-  return runs.sort((a, b) => (a.runId < b.runId ? 1 : -1));
+  return { runs: runs.sort((a, b) => (a.runId < b.runId ? 1 : -1)), unreadable: unreadable.sort((a, b) => (a.runId < b.runId ? 1 : -1)) };
+}
+
+/** One kept run, null when it has no checkpoint yet; throws, saying which file is wrong, when it is damaged. */
+async function readSavedRun(runId: string, dir: FileSystemDirectoryHandle): Promise<SavedRun | null> {
+  const requestFile = await readFile(dir, REQUEST);
+  const stateFile = await readFile(dir, CHECKPOINT_STATE);
+  if (!requestFile || !stateFile) return null;
+  const request = parseJson(REQUEST, await requestFile.text()) as Partial<RunRequest> | null;
+  if (!request || typeof request !== 'object' || !request.config || typeof request.config.method !== 'string' || !request.model || !request.data) {
+    throw new Error(`${REQUEST} does not describe a run (no model, data or settings)`);
+  }
+  const state = parseJson(CHECKPOINT_STATE, await stateFile.text()) as { step?: unknown; config?: { steps?: unknown } } | null;
+  if (!state || typeof state !== 'object' || typeof state.step !== 'number' || typeof state.config?.steps !== 'number') {
+    throw new Error(`${CHECKPOINT_STATE} names no step and no step count`);
+  }
+  return { runId, request: { ...(request as RunRequest), runId }, step: state.step, steps: state.config.steps };
+}
+
+function parseJson(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${name} is not valid JSON (${(error as Error).message})`);
+  }
 }
 
 export async function forgetRun(runId: string): Promise<void> {

@@ -120,7 +120,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
  */
 function methodConfig(method: Method, values: Record<string, unknown>): JobConfig {
   const config: JobConfig = { ...defaultConfig(method), generateSamples: 0 };
-  // `--gamma auto`: GoRA chooses γ itself (GORA.md Phase 4); any other value is γ.
+  // `--gamma auto`: GoRA chooses γ itself (docs/gora.md §6); any other value is γ.
   const gammaAuto = values.gamma === 'auto';
   for (const [flag, key] of NUMBER_FLAGS) if (!(gammaAuto && flag === 'gamma') && flag !== 'lr') (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
   config.lr = methodLr(method, values, config.lr);

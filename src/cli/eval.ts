@@ -1,7 +1,11 @@
 // `gora eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|all]`: one JSON line with the
 // mean token loss, the label accuracy (classification-style data) and the number of examples.
-// The validation split is the one `finetune` used: same seed, validation share and sequence length
-// (read from the run's report when --adapter is given, else finetune's defaults or the flags).
+//
+// The validation split is the one `finetune` held out only when it is cut the same way: same seed,
+// validation share, sequence length and data flags. Each setting comes from a flag, else the run's
+// gora_report.json, else finetune's default, and stderr says which, so a score is never silently
+// taken on rows the adapter trained on: without a report the split cannot be checked and --split
+// must be given; with one, the split's row counts are compared with the run's.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +16,7 @@ import { loadWeights } from '../engine/load';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 import { Transformer } from '../engine/transformer';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
-import { checkpointFormat, defaultConfig } from '../train/config';
+import { checkpointFormat, defaultConfig, type JobConfig } from '../train/config';
 import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
 import { UsageError } from './errors';
 import { choiceFlag, numberFlag } from './flags';
@@ -20,26 +24,58 @@ import { DATA_FLAGS, loadData } from './finetune';
 import { modelDirectory } from './logits';
 import { modelOrDefault } from './defaults';
 
+const REPORT = 'gora_report.json';
+
+/** What eval reads of a run's report: its settings, weights and the split's row counts. */
+interface RunReport {
+  settings?: Partial<JobConfig>;
+  weights_dtype?: WeightFormat;
+  data?: { trainRows?: number; valRows?: number };
+}
+
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
   const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
-  const settings = runDir ? await runSettings(runDir) : defaultConfig('gora');
-  const seqLen = numberFlag(values, 'seq-len', settings.seqLen);
-  const batchSize = numberFlag(values, 'batch-size', settings.batchSize);
-  const seed = numberFlag(values, 'seed', settings.seed);
-  const valFraction = split === 'all' ? 0 : numberFlag(values, 'val-fraction', settings.valFraction);
-  const data = await loadData(values, model, { seqLen, batchSize, seed, valFraction });
+  const report = runDir ? await readReport(runDir) : null;
+  if (runDir && !report && values.split === undefined) {
+    throw new UsageError(
+      `${runDir} has no ${REPORT}, so the rows the adapter trained on cannot be known: pass --split val with the --seed, --val-fraction and --seq-len (and data flags) the run used, or --split all to score every row, training rows included`,
+    );
+  }
+
+  // Each setting with where it came from, printed before anything is scored.
+  const defaults = defaultConfig('gora');
+  const setting = (flag: string, key: 'seed' | 'valFraction' | 'seqLen' | 'batchSize') => {
+    if (values[flag as keyof typeof values] !== undefined) return { value: numberFlag(values, flag, defaults[key]), from: 'flag' };
+    const reported = report?.settings?.[key];
+    return typeof reported === 'number' ? { value: reported, from: REPORT } : { value: defaults[key], from: 'default' };
+  };
+  const seed = setting('seed', 'seed');
+  const valFraction = split === 'all' ? { value: 0, from: '--split all' } : setting('val-fraction', 'valFraction');
+  const seqLen = setting('seq-len', 'seqLen');
+  const batchSize = setting('batch-size', 'batchSize');
+  // An adapter is evaluated on the weights it was trained on (the report's format) unless told otherwise.
+  const reportedFormat = report?.weights_dtype ?? report?.settings?.weights ?? null;
+  const format =
+    values.weights !== undefined
+      ? { value: choiceFlag(values, 'weights', WEIGHT_FORMATS, 'f32'), from: 'flag' }
+      : reportedFormat
+        ? { value: reportedFormat, from: REPORT }
+        : { value: checkpointFormat(checkpointDtype(model)), from: "the checkpoint's dtype" };
+  const shown = (name: string, s: { value: number | string; from: string }) => `${name} ${s.value} (${s.from})`;
+  log(`eval: ${[shown('seed', seed), shown('val-fraction', valFraction), shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format)].join(', ')}`);
+
+  const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value });
   const rows = split === 'all' ? [...data.train, ...data.val] : data.val;
   if (rows.length === 0) throw new UsageError('the validation split is empty: use --split all or a larger --val-fraction');
+  if (runDir) log(`eval: ${heldOut(split, report, data.stats, { seed: seed.value, valFraction: valFraction.value, seqLen: seqLen.value })}`);
 
   const adapters = runDir ? await readAdapter(runDir, model.targets) : null;
-  // An adapter is evaluated on the weights it was trained on (the report's format) unless told otherwise.
-  const format = choiceFlag(values, 'weights', WEIGHT_FORMATS, settings.weights ?? checkpointFormat(checkpointDtype(model)));
   const gpu = await acquireNodeGpu();
-  const weights = await loadWeights(gpu, model, format);
-  const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: batchSize, T: seqLen }, weights.packed);
+  const weights = await loadWeights(gpu, model, format.value);
+  const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: batchSize.value, T: seqLen.value }, weights.packed);
   for (const [name, a] of adapters ?? []) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
   const { loss } = await meanTokenLoss(transformer, rows, data.plan.pad);
   const accuracy = await labelAccuracy(transformer, rows, data.labels, data.plan.pad);
@@ -47,11 +83,30 @@ export async function evalCommand(argv: string[]): Promise<void> {
   console.log(JSON.stringify({ loss, accuracy: accuracy?.accuracy ?? null, examples: rows.length }));
 }
 
-async function runSettings(runDir: string): Promise<ReturnType<typeof defaultConfig>> {
-  const text = await readFile(join(runDir, 'gora_report.json'), 'utf8').catch(() => null);
-  if (text === null) return defaultConfig('gora');
-  const report = JSON.parse(text) as { settings?: ReturnType<typeof defaultConfig>; weights_dtype?: WeightFormat };
-  return { ...defaultConfig('gora'), ...report.settings, weights: report.weights_dtype ?? report.settings?.weights ?? null };
+/** Whether the rows scored are known to be held out from the adapter's training, in one line. */
+export function heldOut(split: 'val' | 'all', report: RunReport | null, stats: { trainRows: number; valRows: number }, used: Pick<JobConfig, 'seed' | 'valFraction' | 'seqLen'>): string {
+  if (split === 'all') return 'WARNING: --split all scores every row, including the rows the adapter trained on';
+  if (!report) return `WARNING: without ${REPORT} this split cannot be checked: it is the run's held-out split only if --seed, --val-fraction, --seq-len and the data flags are the run's`;
+  const flags = { seed: '--seed', valFraction: '--val-fraction', seqLen: '--seq-len' } as const;
+  const changed = (Object.keys(flags) as Array<keyof typeof flags>).filter((key) => report.settings?.[key] !== undefined && report.settings[key] !== used[key]);
+  if (changed.length > 0) {
+    return `WARNING: ${changed.map((key) => `${flags[key]} ${used[key]} (the run's: ${report.settings![key]})`).join(', ')} cut another split than the run's: these rows may include rows the adapter trained on`;
+  }
+  const { trainRows, valRows } = report.data ?? {};
+  if (trainRows !== stats.trainRows || valRows !== stats.valRows) {
+    return `WARNING: this split has ${stats.trainRows} training and ${stats.valRows} validation rows, the run had ${trainRows ?? '?'} and ${valRows ?? '?'}: it is not the run's held-out split and may hold rows the adapter trained on (check the data file and flags)`;
+  }
+  return `scoring the ${stats.valRows} validation rows the run held out (its seed, share and length, and the same row counts as ${REPORT})`;
+}
+
+async function readReport(runDir: string): Promise<RunReport | null> {
+  const text = await readFile(join(runDir, REPORT), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as RunReport;
+  } catch (error) {
+    throw new UsageError(`${join(runDir, REPORT)} is not valid JSON (${(error as Error).message}): restore it, or remove it and pass --split with the run's settings`);
+  }
 }
 
 async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAdapter>[2]) {
@@ -60,4 +115,8 @@ async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAd
       throw new UsageError(`${runDir} has no ${name}: pass the folder that finetune --out wrote`);
     });
   return readPeftAdapter(await read(ADAPTER_WEIGHTS), (await read(ADAPTER_CONFIG)).toString('utf8'), targets);
+}
+
+function log(message: string): void {
+  console.error(message);
 }

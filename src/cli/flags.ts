@@ -35,7 +35,7 @@ export function byteSizeFlag(values: Record<string, unknown>, flag: string): num
   return Math.floor(Number(match[1]) * unit);
 }
 
-/** --gamma: a number ≥ 0, or `auto` for GoRA's adaptive γ (GORA.md Phase 4). */
+/** --gamma: a number ≥ 0, or `auto` for GoRA's adaptive γ (docs/gora.md §6). */
 export function gammaFlag(values: Record<string, unknown>, fallback: number): number | 'auto' {
   if (values.gamma === 'auto') return 'auto';
   const raw = values.gamma;

@@ -1,5 +1,5 @@
 // The runs of a comparison: every method × seed, on the same settings and parameter budget (the rank
-// is r_ref for GoRA and the uniform rank of every other adapter, GORA.md Phase 3), each method with
+// is r_ref for GoRA and the uniform rank of every other adapter, docs/gora.md §4), each method with
 // its own learning rate and LoRA+ ratio unless one rate is asked for all.
 
 import { defaultConfig, type JobConfig, type Method } from '../train/config';

@@ -1,4 +1,4 @@
-// A linear layer with an optional LoRA adapter (GORA.md notation: W [m, n], A [r, n], B [m, r]):
+// A linear layer with an optional LoRA adapter (docs/gora.md §1 notation: W [m, n], A [r, n], B [m, r]):
 //   y = x Wᵀ + b + s · (x Aᵀ) Bᵀ
 // Backward adds into dx and into the adapter's dA, dB, and, when asked, into the weight's gradient
 // dW = dyᵀ x (GoRA's gradient scan, full training) and the bias's gradient db = Σ_rows dy (full

@@ -1,4 +1,4 @@
-// The adapters' optimizer (GORA.md, Phase 5): AdamW on every A and B, LoRA+ learning rates
+// The adapters' optimizer (docs/gora.md §7): AdamW on every A and B, LoRA+ learning rates
 // (lr_B = 16 · lr_A through each tensor's lrMultiplier), gradient clipping at global norm 1.0.
 // A step is recorded into the caller's encoder and never reads anything back: the per-tensor sums of
 // squares, the clip factor and the norm stay on the GPU; the norm is read only when asked for.
@@ -26,9 +26,9 @@ export interface AdapterOptimizerOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Decoupled weight decay; 0 as in GORA.md. */
+  /** Decoupled weight decay; 0 as in docs/gora.md §7. */
   weightDecay?: number;
-  /** Global-norm clipping threshold; 1.0 as in GORA.md, Infinity to disable. */
+  /** Global-norm clipping threshold; 1.0 as in docs/gora.md §7, Infinity to disable. */
   maxGradNorm?: number;
 }
 

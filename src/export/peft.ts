@@ -1,4 +1,4 @@
-// Hugging Face PEFT's LoRA adapter format (GORA.md "Export"): adapter_model.safetensors with
+// Hugging Face PEFT's LoRA adapter format (docs/gora.md §10): adapter_model.safetensors with
 // `base_model.model.<module>.lora_A.weight` [r, in] and `.lora_B.weight` [out, r], and
 // adapter_config.json with per-layer ranks in rank_pattern, loadable by PeftModel.from_pretrained.
 //

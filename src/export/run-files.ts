@@ -11,6 +11,7 @@ import { buildManifest } from './manifest';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftAdapterFiles, withInitialSubtracted } from './peft';
 import { modifiesBaseWeights, usesRsLoraScale } from '../train/config';
 import { buildReport } from './report';
+import type { JobEvent } from '../train/events';
 
 export interface RunFileOptions {
   saveInit?: boolean;
@@ -56,5 +57,17 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
       ),
     );
   }
+  return files;
+}
+
+/**
+ * runFiles as the run's 'export' phase: its start and end events (with seconds) around it, so a
+ * client that lists phases shows the export as measured, like every other phase.
+ */
+export function exportRunFiles(emit: (event: JobEvent) => void, ...args: Parameters<typeof runFiles>): Map<string, Uint8Array> {
+  emit({ type: 'phase', phase: 'export', status: 'start' });
+  const start = performance.now();
+  const files = runFiles(...args);
+  emit({ type: 'phase', phase: 'export', status: 'end', seconds: (performance.now() - start) / 1000 });
   return files;
 }

@@ -1,4 +1,4 @@
-// GoRA Phase 2 and 3 (GORA.md): advantages from importances, then ranks from a parameter budget.
+// GoRA Phase 2 and 3 (docs/gora.md §3, §4): advantages from importances, then ranks from a parameter budget.
 // A pure function of (importances, shapes, settings), so changing r_ref, the bounds or the feature
 // function re-allocates instantly from a stored scan.
 

@@ -1,4 +1,4 @@
-// The initial adapters of the SVD-based baselines (GORA.md "Baselines"), from singular triplets
+// The initial adapters of the SVD-based baselines (docs/gora.md §9), from singular triplets
 // (src/gora/svd.ts), on the CPU. Both move s·B₀A₀ out of W (W ← W − s·B₀A₀, src/train/initialise.ts),
 // so the model's output at step 0 is the base model's.
 

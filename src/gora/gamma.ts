@@ -1,4 +1,4 @@
-// GoRA's adaptive γ (GORA.md Phase 4, "Optional: adaptive γ"): try γ ∈ {1, 0.8, 0.8², …, 1e-5},
+// GoRA's adaptive γ (docs/gora.md §6): try γ ∈ {1, 0.8, 0.8², …, 1e-5},
 // keep the one with the lowest loss on the first training batch if it beats the base model's loss
 // there, else γ = 0 (B₀ = 0). B₀ is linear in γ (B₀ = −ξ·G A₀ᵀ(A₀A₀ᵀ + εI)⁻¹ with ξ = γ√n/α), so
 // each candidate is B₀(1) scaled: one forward pass per candidate, no new solve.

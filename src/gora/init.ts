@@ -1,4 +1,4 @@
-// GoRA Phase 4 (GORA.md), the CPU side: A₀ and the small r×r solve that turns G·A₀ᵀ into B₀.
+// GoRA Phase 4 (docs/gora.md §5), the CPU side: A₀ and the small r×r solve that turns G·A₀ᵀ into B₀.
 //   A₀ ~ U(−1/√n, 1/√n)                                (Kaiming-uniform with a = √5, as nn.Linear)
 //   B₀ = −ξ · G A₀ᵀ (A₀ A₀ᵀ + εI)⁻¹,   ξ = γ · √n / α,   ε = 1e-8
 // so that s·B₀A₀ = −γ·√(n/r)·G·P_A with s = α/√r: one compressed gradient step of size γ.

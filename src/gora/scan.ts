@@ -1,4 +1,4 @@
-// GoRA Phases 1, 2 and 4 on the GPU (GORA.md): accumulate ∂L_b/∂W of every target layer over N
+// GoRA Phases 1, 2 and 4 on the GPU (docs/gora.md §2, §3, §5): accumulate ∂L_b/∂W of every target layer over N
 // batches of the frozen model, reduce importance mean|W ⊙ G| per layer, and form G·A₀ᵀ for the
 // initialisation. G = (1/N)·Σ_b ∂L_b/∂W, L_b the batch's mean loss over counted tokens.
 

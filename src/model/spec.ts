@@ -60,7 +60,7 @@ export interface WeightEntry {
   transposed: boolean;
 }
 
-/** A linear layer that may carry an adapter (GORA.md: every linear layer of every block). */
+/** A linear layer that may carry an adapter (docs/gora.md §1: every linear layer of every block). */
 export interface LinearTarget {
   /** Canonical weight name prefix, e.g. `layers.3.attn.q`. */
   name: string;

@@ -1,12 +1,12 @@
-// The job's settings, with every default as GORA.md writes it.
+// The job's settings, with every default as docs/gora.md §12 lists it.
 
 import type { FeatureFunction } from '../gora/allocate';
 import { isQuantised, WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 
 /**
  * Every training method, with a one-line description for lists (the app, `gora compare`). The adapter
- * methods train A and B on frozen weights and differ in their initialisation and scale (GORA.md
- * "Baselines"); full trains every weight (GORA.md's strongest baseline).
+ * methods train A and B on frozen weights and differ in their initialisation and scale (docs/gora.md
+ * §9); full trains every weight (the strongest baseline, docs/gora.md §9).
  */
 export const METHODS = [
   { id: 'gora', description: 'GoRA: ranks from gradient importance, B₀ = one compressed gradient step (s = α/√r)' },
@@ -21,7 +21,7 @@ export type Method = (typeof METHODS)[number]['id'];
 
 export const METHOD_IDS: readonly Method[] = METHODS.map((m) => m.id);
 
-/** Methods whose initialisation needs the gradient scan (GORA.md Phase 1). */
+/** Methods whose initialisation needs the gradient scan (docs/gora.md §2). */
 export function needsScan(method: Method): boolean {
   return method === 'gora' || method === 'lora-ga';
 }
@@ -62,7 +62,7 @@ export interface JobConfig {
   alpha: number;
   /** GoRA's initial step size γ. */
   gamma: number;
-  /** GoRA: choose γ by the search of GORA.md Phase 4 (adaptive γ) instead of using `gamma`. */
+  /** GoRA: choose γ by the search of docs/gora.md §6 (adaptive γ) instead of using `gamma`. */
   gammaAuto: boolean;
   /** N, batches of the gradient scan. */
   scanBatches: number;
@@ -120,7 +120,7 @@ export function defaultConfig(method: Method): JobConfig {
     scanBatches: 8,
     scanPasses: 1,
     features: 'id',
-    // LoRA+ (lr_B = 16·lr_A) is part of GoRA's recipe (GORA.md Phase 5); the baselines are defined
+    // LoRA+ (lr_B = 16·lr_A) is part of GoRA's recipe (docs/gora.md §7); the baselines are defined
     // with one rate for A and B, and --lora-plus-ratio switches LoRA+ on for any of them.
     loraPlusRatio: method === 'gora' ? 16 : 1,
     warmupFraction: 0.03,

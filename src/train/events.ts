@@ -29,4 +29,8 @@ export type JobEvent =
   | { type: 'step'; step: number; of: number; loss: number; lr: number; tokensPerSecond: number; elapsed: number; remaining: number }
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'generations'; samples: Generation[] }
+  /** A checkpoint was saved (`where`, when the sink says) or could not be (`error`): the run goes on either way. */
+  | { type: 'checkpoint'; step: number; where: string | null; error: string | null }
+  /** At the end of a run: the measured peak of its own GPU buffers and the dry run's estimate, in bytes. */
+  | { type: 'memory'; peakBytes: number; estimateBytes: number }
   | { type: 'log'; message: string };

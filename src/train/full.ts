@@ -1,4 +1,4 @@
-// Full fine-tuning (GORA.md, "Baselines": every weight trainable): no adapters; AdamW over every
+// Full fine-tuning (docs/gora.md §9: every weight trainable): no adapters; AdamW over every
 // weight buffer the model holds, each with its own gradient, at the base learning rate. The job and
 // scripts/pretrain.ts both train this way; the latter starts from initialWeights.
 

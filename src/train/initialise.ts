@@ -1,10 +1,12 @@
-// The initial adapters of every adapter method (GORA.md Phase 4 and "Baselines"), on the model:
+// The initial adapters of every adapter method (docs/gora.md §5 and §9), on the model:
 //   gora     scan → allocate → B₀ = −ξ·G A₀ᵀ(A₀A₀ᵀ + εI)⁻¹ (adapters.ts), optionally with adaptive γ
 //   lora     A Kaiming-uniform, B = 0, s = α/r;   rslora: the same with s = α/√r
 //   lora-ga  scan → top 2r singular triplets of each G → A₀, B₀ (src/gora/baselines.ts), W ← W − s·B₀A₀
 //   pissa    top r singular triplets of each W → A₀, B₀, W ← W − s·B₀A₀
 // LoRA-GA and PiSSA use one rank r for every layer, as their papers do. Their change of W is made on
 // the GPU weights the model reads, so the adapted model's output at step 0 equals the base model's.
+// The job runs the stages as phases of their own — scanStage, GoRA's allocation (adapters.ts
+// allocateFromScan), adapterStage — so each is timed; initialiseAdapters runs them in one call.
 
 import type { Transformer } from '../engine/transformer';
 import { matmul } from '../engine/ops/matmul';
@@ -18,8 +20,8 @@ import { topSingularTriplets } from '../gora/svd';
 import type { LinearTarget } from '../model/spec';
 import { isQuantised, type PackedWeight } from '../engine/weight-format';
 import { packWeight, unpackWeight } from '../engine/pack-weights';
-import { usesRsLoraScale, type JobConfig } from './config';
-import { scanAndAllocate, type InitialAdapter } from './adapters';
+import { needsScan, usesRsLoraScale, type JobConfig } from './config';
+import { allocateFromScan, allocationSettings, goraAdapters, meanScanGradients, type InitialAdapter } from './adapters';
 
 export interface Initialisation {
   scan: ScanResult | null;
@@ -40,46 +42,94 @@ export interface InitialiseOptions {
   log?: (message: string) => void;
 }
 
-/** Builds the initial adapters of `config.method` (not attached), changing W on the GPU for LoRA-GA and PiSSA. */
-export async function initialiseAdapters(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
-  const none = { scan: null, allocation: null, gradients: null, gammaSearch: null };
-  switch (config.method) {
-    case 'gora': {
-      const init = await scanAndAllocate(model, targets, scanBatches, config.gammaAuto ? { ...config, gamma: 1 } : config, options);
-      if (!config.gammaAuto) return { ...init, gammaSearch: null };
-      const batch = options.firstTrainBatch;
-      if (!batch) throw new Error('the adaptive γ search needs the first training batch');
-      const gammaSearch = await chooseGamma(model, init.adapters, batch);
-      for (const a of init.adapters.values()) a.B = a.B.map((x) => x * gammaSearch.gamma);
-      const best = gammaSearch.tried.find((t) => t.gamma === gammaSearch.gamma);
-      options.log?.(
-        best
-          ? `gamma: chose γ = ${best.gamma.toPrecision(4)} of ${gammaSearch.tried.length} candidates (first-batch loss ${gammaSearch.baseLoss.toFixed(4)} → ${best.loss.toFixed(4)})`
-          : `gamma: no candidate beat the first-batch base loss ${gammaSearch.baseLoss.toFixed(4)}: γ = 0 (B₀ = 0)`,
-      );
-      return { ...init, gammaSearch };
-    }
-    case 'lora':
-    case 'rslora':
-      return { ...none, adapters: uniformLoraInit(targets, config) };
-    case 'lora-ga':
-      return loraGaInit(model, targets, scanBatches, config, options);
-    case 'pissa': {
-      const adapters = new Map<string, InitialAdapter>();
-      const scale = loraScale(config.alpha, config.rank, usesRsLoraScale('pissa'));
-      for (const t of targets) {
-        // 16 power iterations, as PiSSA's fast SVD (pissa_niter_16), and 2k extra basis vectors: a
-        // weight's spectrum decays slowly (σ_r/σ_r+1 is often within a few per cent), so it needs a
-        // wider basis and more iterations than a gradient's to find the principal subspace.
-        const svd = await topSingularTriplets(model.gpu, model.linearWeight(t.name), t.out, t.in, Math.min(config.rank, t.out, t.in), { seed: config.seed ^ 0x3c6ef372, powerIterations: 16, oversampling: 2 * config.rank });
-        const { A, B } = pissaFactors(svd, t.out, t.in, config.rank, scale);
-        adapters.set(t.name, { rank: config.rank, scale, A, B });
+/**
+ * The gradient scan of the methods that need one (GoRA, LoRA-GA; docs/gora.md §2), else null. The
+ * model keeps tracking the gradients for adapterStage, which frees them.
+ */
+export async function scanStage(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, onBatch?: (done: number, loss: number) => void): Promise<ScanResult | null> {
+  if (!needsScan(config.method)) return null;
+  if (config.method === 'lora-ga') checkLoraGaRank(targets, config.rank);
+  return gradientScan(model, targets, scanBatches, onBatch, config.scanPasses);
+}
+
+/**
+ * Builds the initial adapters of `config.method` (not attached) from the scan and (GoRA) the
+ * allocation, changing W on the GPU for LoRA-GA and PiSSA, and frees the scan's gradients.
+ */
+export async function adapterStage(
+  model: Transformer,
+  targets: readonly LinearTarget[],
+  config: JobConfig,
+  scan: ScanResult | null,
+  allocation: Allocation | null,
+  options: Pick<InitialiseOptions, 'keepGradients' | 'firstTrainBatch' | 'log'>,
+): Promise<Pick<Initialisation, 'adapters' | 'gradients' | 'gammaSearch'>> {
+  try {
+    const gradients = scan && options.keepGradients ? await meanScanGradients(model, targets, scan) : null;
+    switch (config.method) {
+      case 'gora': {
+        if (!scan || !allocation) throw new Error('GoRA initialises from a scan and an allocation');
+        const adapters = await goraAdapters(model, targets, scan, allocation, config.gammaAuto ? { ...config, gamma: 1 } : config);
+        if (!config.gammaAuto) return { adapters, gradients, gammaSearch: null };
+        const batch = options.firstTrainBatch;
+        if (!batch) throw new Error('the adaptive γ search needs the first training batch');
+        const gammaSearch = await chooseGamma(model, adapters, batch);
+        for (const a of adapters.values()) a.B = a.B.map((x) => x * gammaSearch.gamma);
+        const best = gammaSearch.tried.find((t) => t.gamma === gammaSearch.gamma);
+        options.log?.(
+          best
+            ? `gamma: chose γ = ${best.gamma.toPrecision(4)} of ${gammaSearch.tried.length} candidates (first-batch loss ${gammaSearch.baseLoss.toFixed(4)} → ${best.loss.toFixed(4)})`
+            : `gamma: no candidate beat the first-batch base loss ${gammaSearch.baseLoss.toFixed(4)}: γ = 0 (B₀ = 0)`,
+        );
+        return { adapters, gradients, gammaSearch };
       }
-      await subtractInitialAdapters(model, adapters);
-      return { ...none, adapters };
+      case 'lora':
+      case 'rslora':
+        return { adapters: uniformLoraInit(targets, config), gradients: null, gammaSearch: null };
+      case 'lora-ga': {
+        if (!scan) throw new Error('LoRA-GA initialises from a scan');
+        const adapters = await loraGaAdapters(model, targets, scan, config);
+        await subtractInitialAdapters(model, adapters);
+        return { adapters, gradients, gammaSearch: null };
+      }
+      case 'pissa': {
+        const adapters = new Map<string, InitialAdapter>();
+        const scale = loraScale(config.alpha, config.rank, usesRsLoraScale('pissa'));
+        for (const t of targets) {
+          // 16 power iterations, as PiSSA's fast SVD (pissa_niter_16), and 2k extra basis vectors: a
+          // weight's spectrum decays slowly (σ_r/σ_r+1 is often within a few per cent), so it needs a
+          // wider basis and more iterations than a gradient's to find the principal subspace.
+          const svd = await topSingularTriplets(model.gpu, model.linearWeight(t.name), t.out, t.in, Math.min(config.rank, t.out, t.in), { seed: config.seed ^ 0x3c6ef372, powerIterations: 16, oversampling: 2 * config.rank });
+          const { A, B } = pissaFactors(svd, t.out, t.in, config.rank, scale);
+          adapters.set(t.name, { rank: config.rank, scale, A, B });
+        }
+        await subtractInitialAdapters(model, adapters);
+        return { adapters, gradients: null, gammaSearch: null };
+      }
+      case 'full':
+        return { adapters: new Map(), gradients: null, gammaSearch: null };
     }
-    case 'full':
-      return { ...none, adapters: new Map() };
+  } finally {
+    model.untrackWeightGradients();
+  }
+}
+
+/** Every stage in one call: scan, allocation (with its review) and initial adapters. */
+export async function initialiseAdapters(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
+  try {
+    const scan = await scanStage(model, targets, scanBatches, config, options.onBatch);
+    let allocation: Allocation | null = null;
+    if (scan && config.method === 'gora') {
+      allocation = allocateFromScan(targets, scan, allocationSettings(config));
+      options.onAllocation?.(allocation);
+      if (options.review) {
+        allocation = allocateFromScan(targets, scan, await options.review(allocation));
+        options.onAllocation?.(allocation);
+      }
+    }
+    return { scan, allocation, ...(await adapterStage(model, targets, config, scan, allocation, options)) };
+  } finally {
+    model.untrackWeightGradients();
   }
 }
 
@@ -92,31 +142,24 @@ export function uniformLoraInit(targets: readonly LinearTarget[], config: JobCon
   return adapters;
 }
 
-async function loraGaInit(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
-  const r = config.rank;
+function checkLoraGaRank(targets: readonly LinearTarget[], r: number): void {
   for (const t of targets) {
     if (2 * r > Math.min(t.out, t.in)) throw new RangeError(`LoRA-GA at rank ${r} needs 2r = ${2 * r} singular vectors, and ${t.module} is [${t.out}, ${t.in}]: use --rank ${Math.floor(Math.min(...targets.map((x) => Math.min(x.out, x.in))) / 2)} or less`);
   }
-  const scan = await gradientScan(model, targets, scanBatches, options.onBatch, config.scanPasses);
-  try {
-    const scale = loraScale(config.alpha, r, usesRsLoraScale('lora-ga'));
-    const adapters = new Map<string, InitialAdapter>();
-    for (const t of targets) {
-      const gradient = model.weightGradient(t.name);
-      const svd = await topSingularTriplets(model.gpu, gradient, t.out, t.in, 2 * r, { scale: 1 / scan.batches, seed: config.seed ^ 0x3c6ef372 });
-      const { A, B } = loraGaFactors(svd, t.out, t.in, r);
-      adapters.set(t.name, { rank: r, scale, A, B });
-    }
-    let gradients: Map<string, Float32Array> | null = null;
-    if (options.keepGradients) {
-      gradients = new Map();
-      for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradient(t.name))).map((g) => g / scan.batches));
-    }
-    await subtractInitialAdapters(model, adapters);
-    return { scan, allocation: null, adapters, gradients, gammaSearch: null };
-  } finally {
-    model.untrackWeightGradients();
+}
+
+/** LoRA-GA's A₀, B₀ from the top 2r singular triplets of each scan gradient (docs/gora.md §9). */
+async function loraGaAdapters(model: Transformer, targets: readonly LinearTarget[], scan: ScanResult, config: JobConfig): Promise<Map<string, InitialAdapter>> {
+  const r = config.rank;
+  const scale = loraScale(config.alpha, r, usesRsLoraScale('lora-ga'));
+  const adapters = new Map<string, InitialAdapter>();
+  for (const t of targets) {
+    const gradient = model.weightGradient(t.name);
+    const svd = await topSingularTriplets(model.gpu, gradient, t.out, t.in, 2 * r, { scale: 1 / scan.batches, seed: config.seed ^ 0x3c6ef372 });
+    const { A, B } = loraGaFactors(svd, t.out, t.in, r);
+    adapters.set(t.name, { rank: r, scale, A, B });
   }
+  return adapters;
 }
 
 /**
@@ -167,7 +210,7 @@ async function subtractFromPacked(model: Transformer, W: PackedWeight, a: Initia
   model.gpu.write(W.data, packWeight(W.format, m, n, values).data);
 }
 
-/** GORA.md Phase 4's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
+/** docs/gora.md §6's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
 async function chooseGamma(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>, batch: ScanBatch): Promise<GammaSearch> {
   const baseLoss = await batchLoss(model, batch);
   const attached = [...adapters].map(([name, a]) => ({ a, gpuAdapter: model.attachAdapter(name, a.rank, a.scale, a.A, a.B) }));

@@ -20,8 +20,8 @@ import type { Evaluation, Generation, JobEvent, Phase } from './events';
 import { labelAccuracy, meanTokenLoss } from './evaluate';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
-import type { InitialAdapter } from './adapters';
-import { initialiseAdapters, subtractInitialAdapters } from './initialise';
+import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
+import { adapterStage, scanStage, subtractInitialAdapters } from './initialise';
 import type { GammaSearch } from '../gora/gamma';
 import { readModelWeights, stepProbe, trainedParameterGroups } from './full';
 import { splitLike } from '../engine/row-chunks';
@@ -85,7 +85,7 @@ export interface JobResult {
    * methods with a scan: lower for GoRA, equal for LoRA-GA, whose W compensates).
    */
   initCheck: { baseLoss: number; initLoss: number } | null;
-  /** GoRA with adaptive γ (GORA.md Phase 4): the candidates' losses and the γ chosen. */
+  /** GoRA with adaptive γ (docs/gora.md §6): the candidates' losses and the γ chosen. */
   gammaSearch: GammaSearch | null;
   steps: StepRecord[];
   evaluations: Evaluation[];
@@ -147,35 +147,34 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
     const baseGenerations = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
 
-    // The scan (GoRA, LoRA-GA) and every method's initial adapters (initialise.ts); a resumed run has all of it saved.
+    // The scan (GoRA, LoRA-GA), GoRA's allocation and every method's initial adapters, each its own
+    // phase (initialise.ts); a resumed run has all of it saved.
     const scanBatches = Array.from({ length: config.scanBatches }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     let scan: ScanResult | null = null;
     let allocation: Allocation | null = null;
     let scanGradients: Map<string, Float32Array> | null = null;
-    let initial: Map<string, InitialAdapter>;
+    let initial = new Map<string, InitialAdapter>();
     let gammaSearch: GammaSearch | null = null;
-    const initialise = () =>
-      initialiseAdapters(model, targets, scanBatches, config, {
-        keepGradients: inputs.keepScanGradients ?? false,
-        onBatch: (done, loss) => emit({ type: 'scan-batch', batch: done, of: scanBatches.length, loss }),
-        onAllocation: (a) => emit({ type: 'allocation', allocation: a }),
-        review: inputs.reviewAllocation,
-        firstTrainBatch: data.batchAt(data.schedule.positionAt(0)),
-        log: (message) => emit({ type: 'log', message }),
-      });
     if (resume) {
       ({ scan, allocation, initial } = resume);
       if (allocation) emit({ type: 'allocation', allocation });
       emit({ type: 'log', message: `resume: continuing from step ${resume.step} of ${config.steps}` });
     } else if (needsScan(config.method)) {
-      const init = await timed('scan', () => initialise());
-      ({ scan, allocation, gradients: scanGradients, adapters: initial, gammaSearch } = init);
-      if (init.allocation) {
+      scan = await timed('scan', () => scanStage(model, targets, scanBatches, config, (done, loss) => emit({ type: 'scan-batch', batch: done, of: scanBatches.length, loss })));
+      if (config.method === 'gora') {
+        const scanned = scan!;
+        allocation = await timed('allocate', async () => allocateFromScan(targets, scanned, allocationSettings(config)));
+        emit({ type: 'allocation', allocation });
+        // The user's review is not part of the phase's time: it waits on a person, not the GPU.
+        if (inputs.reviewAllocation) {
+          allocation = allocateFromScan(targets, scanned, await inputs.reviewAllocation(allocation));
+          emit({ type: 'allocation', allocation });
+        }
         // The settings actually trained with (they may have been changed in review).
-        const { rankRef, rankMin, rankMax, features } = init.allocation.settings;
+        const { rankRef, rankMin, rankMax, features } = allocation.settings;
         config = { ...config, rank: rankRef, rankMin, rankMax, features };
       }
-    } else initial = new Map(); // the scan-free methods' adapters are made in the initialise phase
+    }
 
     await inputs.control?.checkpoint();
     const initCheck = await timed('initialise', async () => {
@@ -184,7 +183,8 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
         if (resume.initCheck) emit({ type: 'init', ...resume.initCheck });
         return resume.initCheck;
       }
-      if (!needsScan(config.method) && config.method !== 'full') initial = (await initialise()).adapters;
+      const options = { keepGradients: inputs.keepScanGradients ?? false, firstTrainBatch: data.batchAt(data.schedule.positionAt(0)), log: (message: string) => emit({ type: 'log', message }) };
+      ({ adapters: initial, gradients: scanGradients, gammaSearch } = await adapterStage(model, targets, config, scan, allocation, options));
       for (const [name, a] of initial) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
       if (!scan) return null;
       const initLoss = await meanLoss(model, scanBatches);
@@ -232,8 +232,20 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           data: identity,
           origin: inputs.origin ?? null,
         });
-        const where = (await inputs.saveCheckpoint(files)) || null;
+        // A full disk or a refused write costs the run its resumability, not its training: say so
+        // (the app shows it, the CLI prints it) and go on. The last good checkpoint stays named.
+        let where: string | null;
+        try {
+          where = (await inputs.saveCheckpoint(files)) || null;
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          const resumable = position.saved ? `can be resumed only from step ${position.saved.step}` : 'cannot be resumed';
+          emit({ type: 'checkpoint', step: done, where: null, error: reason });
+          emit({ type: 'log', message: `checkpoint: step ${done} could not be saved (${reason}); training goes on, but the run ${resumable}` });
+          return;
+        }
         position.saved = { step: done, where };
+        emit({ type: 'checkpoint', step: done, where, error: null });
         emit({ type: 'log', message: `checkpoint: step ${done} saved${where ? ` in ${where}` : ''}` });
       };
       // A pause or stop saves first: a paused tab may lose its device, a stopped run may be continued.
@@ -313,6 +325,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const ranks = allocation ? new Map(targets.map((t, i) => [t.name, allocation!.layers[i].rank])) : undefined;
     const estimate = estimateMemory(spec, B, T, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
     const memory = { estimate, peakBytes: gpu.peakBytes - heldBefore };
+    emit({ type: 'memory', peakBytes: memory.peakBytes, estimateBytes: estimate.peak });
     return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches }, memory };
   } catch (error) {
     throw explainFailure(error, position);

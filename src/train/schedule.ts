@@ -1,4 +1,4 @@
-// Learning-rate schedule of the training phase (GORA.md, Phase 5): linear warm-up over 3 % of the
+// Learning-rate schedule of the training phase (docs/gora.md §7): linear warm-up over 3 % of the
 // steps, then cosine decay to 0, or to a floor such as 0.1× as in the paper's Llama runs.
 //
 // Convention (exact): `step` is the 0-based index of the update (the AdamW step number t is step + 1),
@@ -18,7 +18,7 @@ export interface ScheduleOptions {
   baseLr: number;
   /** Number of optimizer updates in the whole run. */
   totalSteps: number;
-  /** Share of the steps spent warming up: 0.03 as in GORA.md; 0 starts at baseLr. */
+  /** Share of the steps spent warming up: 0.03 as in docs/gora.md §7; 0 starts at baseLr. */
   warmupFraction?: number;
   /** Where the cosine ends, as a fraction of baseLr: 0 (default) or e.g. 0.1. */
   minRatio?: number;

@@ -8,12 +8,13 @@ import { prepareDataset } from '../data/prepare';
 import { ModelFormatError } from '../model/errors';
 import { checkpointDtype, openModel } from '../model/load';
 import type { AllocationSettings } from '../gora/allocate';
-import { runFiles } from '../export/run-files';
+import { exportRunFiles } from '../export/run-files';
 import { JobStopped, NumericalFault, runJob } from '../train/job';
 import { describeModel, openModelFiles, readDataSource } from '../app/sources';
 import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../app/saved-runs';
 import { readCheckpoint } from '../train/checkpoint';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit } from '../train/memory-plan';
+import type { JobEvent } from '../train/events';
 import type { RunRequest, WorkerResponse } from './protocol';
 
 export class WorkerRun {
@@ -54,7 +55,7 @@ export class WorkerRun {
 
   async run(gpu: Gpu): Promise<void> {
     const { runId } = this.request;
-    const emit = (event: Parameters<NonNullable<Parameters<typeof runJob>[0]['emit']>>[0]) => this.post({ type: 'event', runId, event });
+    const emit = (event: JobEvent) => this.post({ type: 'event', runId, event });
     try {
       const files = await openModelFiles(this.request.model, (p) =>
         emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes ?? 0, detail: `${p.fromCache ? 'cached' : 'downloading'} ${p.file}` }),
@@ -67,7 +68,7 @@ export class WorkerRun {
       const config = plan.config;
       emit({ type: 'log', message: describePlan(plan) });
       const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
-      const kept = this.request.resume || (this.request.keep !== false && (await rememberRun(this.request, text, fileName).catch(() => false)));
+      const kept = this.request.resume || (this.request.keep !== false && (await this.remember(text, fileName, emit)));
       const saved = this.request.resume ? await savedCheckpoint(runId) : null;
       if (this.request.resume && !saved) throw new Error('the checkpoint of this run is no longer stored in the browser');
       const resume = saved ? await readCheckpoint(saved) : undefined;
@@ -89,9 +90,9 @@ export class WorkerRun {
           resume,
           saveCheckpoint: kept ? (files) => saveRunCheckpoint(runId, files) : undefined,
         });
-        // The high-water mark may have come after the last tick.
-        postMemory();
-        const out = runFiles(result, model, data, describeModel(this.request.model));
+        // The job's own 'memory' event carries the run's peak: no sample after it (the device is
+        // nearly empty by now).
+        const out = exportRunFiles(emit, result, model, data, describeModel(this.request.model));
         this.finish({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
         if (kept) await forgetRun(runId);
       } finally {
@@ -103,6 +104,22 @@ export class WorkerRun {
       if (this.settled) return;
       if (error instanceof JobStopped) this.finish({ type: 'stopped', runId });
       else this.finish({ type: 'error', runId, kind: errorKind(error), message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /**
+   * Stores what the run needs to start again (saved-runs.ts); when it cannot be stored, the run goes
+   * on unkept and the page says it cannot be resumed, through the event a failed checkpoint sends.
+   */
+  private async remember(text: string, fileName: string, emit: (event: JobEvent) => void): Promise<boolean> {
+    const unkept = (error: string) => {
+      emit({ type: 'checkpoint', step: 0, where: null, error });
+      return false;
+    };
+    try {
+      return (await rememberRun(this.request, text, fileName)) || unkept('a folder picked from disk cannot be reopened after a reload, so runs on one are not kept');
+    } catch (error) {
+      return unkept(`the browser refused to store the run: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

@@ -8,7 +8,7 @@ const LAYERS: LayerImportance[] = [
   { name: 'down', m: 64, n: 176, importance: 3 }, // m+n = 240
 ];
 
-describe('GoRA rank allocation (GORA.md Phase 3)', () => {
+describe('GoRA rank allocation (docs/gora.md §4)', () => {
   it('follows the formula with f = identity', () => {
     const a = allocateRanks(LAYERS, DEFAULT_ALLOCATION);
     // budget = 8 · (128 + 80 + 240) = 3584

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gammaCandidates, searchGamma } from '../../src/gora/gamma';
 
-describe("GoRA's adaptive γ (GORA.md Phase 4)", () => {
+describe("GoRA's adaptive γ (docs/gora.md §6)", () => {
   it('tries 1, 0.8, 0.8², … down to 1e-5', () => {
     const c = gammaCandidates();
     expect(c[0]).toBe(1);

@@ -225,7 +225,7 @@ describe('AdapterOptimizer', () => {
   it('minimises ‖P − T‖² with LoRA+ rates and the schedule, step for step like its CPU twin', async () => {
     const gpu = await testGpu();
     const rng = new Random(3);
-    // An A-like [4, 33] and a B-like [65, 4] tensor; B learns 16× faster (LoRA+, GORA.md Phase 5).
+    // An A-like [4, 33] and a B-like [65, 4] tensor; B learns 16× faster (LoRA+, docs/gora.md §7).
     const tensors = [
       { name: 'lora_A', size: 4 * 33, lrMultiplier: 1 },
       { name: 'lora_B', size: 65 * 4, lrMultiplier: 16 },

@@ -5,7 +5,7 @@ import { prepareDataset } from '../../src/data/prepare';
 import { Transformer } from '../../src/engine/transformer';
 import { uploadWeights } from '../../src/engine/load';
 import { readPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft';
-import { runFiles } from '../../src/export/run-files';
+import { exportRunFiles, runFiles } from '../../src/export/run-files';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
 import { meanTokenLoss } from '../../src/train/evaluate';
 import { JobStopped, runJob } from '../../src/train/job';
@@ -35,13 +35,39 @@ describe('the GoRA job end to end on a fixture', async () => {
 
   it('runs every phase and emits their events in order', () => {
     const phases = gora.events.filter((e) => e.type === 'phase' && e.status === 'start').map((e) => (e as { phase: string }).phase);
-    expect(phases).toEqual(['load', 'scan', 'initialise', 'train', 'evaluate']);
+    expect(phases).toEqual(['load', 'scan', 'allocate', 'initialise', 'train', 'evaluate']);
+    // Every phase ends with its own measured time; the allocation is reported inside its phase.
+    const ends = gora.events.filter((e) => e.type === 'phase' && e.status === 'end') as Array<{ phase: string; seconds: number }>;
+    expect(ends.map((e) => e.phase)).toEqual(phases);
+    expect(ends.every((e) => e.seconds >= 0)).toBe(true);
+    expect(gora.result.seconds.allocate).toBeGreaterThanOrEqual(0);
+    const at = (test: (e: JobEvent) => boolean) => gora.events.findIndex(test);
+    const allocated = at((e) => e.type === 'allocation');
+    expect(allocated).toBeGreaterThan(at((e) => e.type === 'phase' && e.phase === 'allocate' && e.status === 'start'));
+    expect(allocated).toBeLessThan(at((e) => e.type === 'phase' && e.phase === 'initialise' && e.status === 'start'));
     expect(gora.events.filter((e) => e.type === 'scan-batch')).toHaveLength(2);
     expect(gora.events.filter((e) => e.type === 'step')).toHaveLength(4);
     expect(gora.result.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
   });
 
-  it('starts below the base model on the scan batches (GORA.md Phase 4)', () => {
+  it('ends with the measured peak of its own buffers and the estimate, as the report has them', () => {
+    const memory = gora.events.filter((e) => e.type === 'memory');
+    expect(memory).toEqual([{ type: 'memory', peakBytes: gora.result.memory.peakBytes, estimateBytes: gora.result.memory.estimate.peak }]);
+    expect(gora.result.memory.peakBytes).toBeGreaterThan(1e5);
+  });
+
+  it('times the export as its own phase', () => {
+    const events: JobEvent[] = [];
+    const files = exportRunFiles((e) => events.push(e), gora.result, gora.model, gora.data, 'smollm2');
+    expect(files.has(ADAPTER_WEIGHTS)).toBe(true);
+    expect(events).toMatchObject([
+      { type: 'phase', phase: 'export', status: 'start' },
+      { type: 'phase', phase: 'export', status: 'end' },
+    ]);
+    expect((events[1] as { seconds: number }).seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('starts below the base model on the scan batches (docs/gora.md §5)', () => {
     const { baseLoss, initLoss } = gora.result.initCheck!;
     expect(initLoss).toBeLessThan(baseLoss);
   });
@@ -153,6 +179,28 @@ describe('job control', () => {
     expect(allocations[1].every((r) => r >= 2 && r <= 6)).toBe(true);
     expect([...result.trained.values()].map((a) => a.rank)).toEqual(allocations[1]);
     expect(result.config.rank).toBe(4);
+  });
+
+  it('goes on when a checkpoint cannot be written, and says the run cannot be resumed from that step', async () => {
+    const { model } = await loadFixture('smollm2');
+    const config = { ...defaultConfig('lora'), steps: 3, batchSize: 2, seqLen: 48, evalEvery: 0, generateSamples: 0, checkpointEvery: 1 };
+    const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
+    const events: JobEvent[] = [];
+    let saves = 0;
+    // Step 1 saves, step 2 finds the disk full, step 3 saves again.
+    const saveCheckpoint = async () => {
+      if (++saves === 2) throw new Error('ENOSPC: no space left on device');
+      return 'the folder';
+    };
+    const result = await runJob({ gpu: await testGpu(), model, data, config, emit: (e) => events.push(e), saveCheckpoint });
+    expect(result.steps).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'checkpoint')).toEqual([
+      { type: 'checkpoint', step: 1, where: 'the folder', error: null },
+      { type: 'checkpoint', step: 2, where: null, error: 'ENOSPC: no space left on device' },
+      { type: 'checkpoint', step: 3, where: 'the folder', error: null },
+    ]);
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    expect(logs).toContain('checkpoint: step 2 could not be saved (ENOSPC: no space left on device); training goes on, but the run can be resumed only from step 1');
   });
 
   it('stops at the next step when told to, with nothing exported', async () => {

@@ -1,4 +1,4 @@
-// LoRA+ (lr_B = λ·lr_A, GORA.md "Baselines") is one switch for every adapter method: after AdamW's
+// LoRA+ (lr_B = λ·lr_A, docs/gora.md §7) is one switch for every adapter method: after AdamW's
 // first step, whose update is ±lr per value (m/√v = g/|g|), B moves λ times as far as A.
 
 import { describe, expect, it } from 'vitest';

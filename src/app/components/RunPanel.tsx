@@ -101,3 +101,13 @@ export function RunError({ run }: { run: RunState }) {
     </p>
   );
 }
+
+/** Shown while the run could not save its latest checkpoint: it trains on, but a reload would lose steps (or all of it). */
+export function CheckpointNotice({ run }: { run: RunState }) {
+  if (!run.checkpointProblem) return null;
+  return (
+    <p className="notice warn" role="status" data-testid="checkpoint-notice">
+      {run.checkpointProblem}
+    </p>
+  );
+}

@@ -2,7 +2,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { useStore } from '../state/store';
 import { activeRun } from '../state/run';
 import type { RunState } from '../state/fold';
-import { formatBytes, formatSeconds } from './format';
+import { formatSeconds, memoryText } from './format';
 
 export function TrainingView() {
   const run = useStore(activeRun);
@@ -49,7 +49,7 @@ function Stats({ run }: { run: RunState }) {
       </div>
       <div>
         <dt>GPU memory</dt>
-        <dd data-testid="gpu-memory">{run.memory ? `${formatBytes(run.memory.bytes)} (peak ${formatBytes(run.memory.peak)})` : '–'}</dd>
+        <dd data-testid="gpu-memory">{memoryText(run.memory)}</dd>
       </div>
     </dl>
   );

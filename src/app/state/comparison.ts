@@ -9,7 +9,7 @@ import { comparisonPlan, type PlannedRun } from '../../compare/plan';
 import { comparisonSeeds } from '../../compare/report';
 import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
-import { foldEvent, newRun, type RunState } from './fold';
+import { foldEvent, foldMemorySample, newRun, type RunState } from './fold';
 import { recordFromRun } from './comparison-record';
 import type { RunRecord } from '../../compare/summary';
 import { isBusy } from './run';
@@ -78,9 +78,9 @@ export const comparisonSlice: StateCreator<Store, [], [], ComparisonSlice> = (se
       case 'event':
         return updateRun(current.id, (r) => foldEvent(r, message.event));
       case 'memory':
-        return updateRun(current.id, (r) => ({ ...r, memory: { bytes: message.bytes, peak: message.peak } }));
+        return updateRun(current.id, (r) => foldMemorySample(r, message.bytes, message.peak));
       case 'done':
-        updateRun(current.id, (r) => ({ ...r, status: 'done', files: message.summary.files, phases: { ...r.phases, export: { ...r.phases.export, status: 'done' } } }));
+        updateRun(current.id, (r) => ({ ...r, status: 'done', files: message.summary.files }));
         change((x) => {
           const record = recordFromRun(x.runs.at(-1)!);
           return record ? { ...x, records: [...x.records, record] } : x;

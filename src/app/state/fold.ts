@@ -34,7 +34,16 @@ export interface RunState {
   evaluations: Evaluation[];
   generations: Generation[];
   speed: { tokensPerSecond: number; elapsed: number; remaining: number } | null;
-  memory: { bytes: number; peak: number } | null;
+  /**
+   * GPU memory: while running, the worker's samples of what is held now and the peak so far; once the
+   * job has ended, its own measured peak and the estimate (`final`), which later samples never replace
+   * (after a run the device holds next to nothing, and that is not what the run used).
+   */
+  memory: { bytes: number; peak: number; estimate?: number; final?: boolean } | null;
+  /** The last checkpoint saved (the step a reload can resume from), if any. */
+  checkpoint: { step: number; where: string | null } | null;
+  /** Why this run cannot be resumed from its latest step (a checkpoint could not be written); null while it can. */
+  checkpointProblem: string | null;
   error: string | null;
   files: Record<string, Uint8Array> | null;
 }
@@ -44,7 +53,7 @@ export function newRun(id: string, label: string, config: JobConfig): RunState {
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
-  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], generations: [], speed: null, memory: null, error: null, files: null };
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null };
 }
 
 function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {
@@ -67,7 +76,8 @@ export function foldEventAt(run: RunState, event: JobEvent, now: number): RunSta
     case 'scan-batch':
       return withPhase({ ...run, scanLosses: [...run.scanLosses, event.loss] }, 'scan', { done: event.batch, total: event.of });
     case 'allocation':
-      return withPhase({ ...run, allocation: event.allocation }, 'allocate', { status: 'done' });
+      // The allocate phase's own start and end events mark its status and time.
+      return { ...run, allocation: event.allocation };
     case 'init':
       return { ...run, init: { baseLoss: event.baseLoss, initLoss: event.initLoss } };
     case 'step':
@@ -80,9 +90,22 @@ export function foldEventAt(run: RunState, event: JobEvent, now: number): RunSta
       return { ...run, evaluations: [...run.evaluations, event.evaluation] };
     case 'generations':
       return { ...run, generations: event.samples };
+    case 'checkpoint':
+      if (event.error === null) return { ...run, checkpoint: { step: event.step, where: event.where }, checkpointProblem: null };
+      return {
+        ...run,
+        checkpointProblem: `The checkpoint of step ${event.step} could not be saved (${event.error}). Training goes on, but ${run.checkpoint ? `after a reload this run can be resumed only from step ${run.checkpoint.step}` : 'this run cannot be resumed after a reload'}.`,
+      };
+    case 'memory':
+      return { ...run, memory: { bytes: event.peakBytes, peak: event.peakBytes, estimate: event.estimateBytes, final: true } };
     case 'log':
       return run;
   }
+}
+
+/** A sample of the worker's GPU memory counters; ignored once the job has reported its own peak. */
+export function foldMemorySample(run: RunState, bytes: number, peak: number): RunState {
+  return run.memory?.final ? run : { ...run, memory: { bytes, peak } };
 }
 
 /** The run's final evaluation, if it has one. */

@@ -5,8 +5,8 @@ import type { StateCreator } from 'zustand';
 import { allocateRanks, type Allocation, type AllocationSettings } from '../../gora/allocate';
 import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
-import { forgetRun, savedRuns, type SavedRun } from '../saved-runs';
-import { foldEvent, newRun, type RunState } from './fold';
+import { forgetRun, savedRuns, type SavedRun, type UnreadableRun } from '../saved-runs';
+import { foldEvent, foldMemorySample, newRun, type RunState } from './fold';
 import { methodLabel } from '../../compare/methods';
 import type { Store } from './types';
 
@@ -27,6 +27,8 @@ export interface RunSlice {
   clearRuns: () => void;
   /** Unfinished runs kept in this browser (checkpoints), offered for resuming after a reload. */
   savedRuns: SavedRun[];
+  /** Kept runs that could not be read (damaged files), each named with the reason; the rest are still offered. */
+  savedRunProblems: UnreadableRun[];
   loadSavedRuns: () => Promise<void>;
   resumeSavedRun: (runId: string) => void;
   discardSavedRun: (runId: string) => Promise<void>;
@@ -46,7 +48,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       case 'event':
         return update(id, (r) => foldEvent(r, message.event));
       case 'memory':
-        return update(id, (r) => ({ ...r, memory: { bytes: message.bytes, peak: message.peak } }));
+        return update(id, (r) => foldMemorySample(r, message.bytes, message.peak));
       case 'awaiting-allocation':
         return update(id, (r) => {
           set({ reviewSettings: r.allocation?.settings ?? null });
@@ -55,7 +57,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       case 'paused':
         return update(id, (r) => ({ ...r, status: message.paused ? 'paused' : 'running' }));
       case 'done':
-        return update(id, (r) => ({ ...r, status: 'done', files: message.summary.files, phases: { ...r.phases, export: { ...r.phases.export, status: 'done' } } }));
+        return update(id, (r) => ({ ...r, status: 'done', files: message.summary.files }));
       case 'stopped':
         update(id, (r) => ({ ...r, status: 'stopped' }));
         // Its checkpoint (if one was saved) is offered for resuming at once, as after a reload.
@@ -94,11 +96,13 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
     },
     clearRuns: () => set((s) => ({ runs: s.runs.filter((r) => r.id === s.activeRunId && isBusy(s)) })),
     savedRuns: [],
+    savedRunProblems: [],
     loadSavedRuns: async () => {
-      const saved = await savedRuns().catch(() => []);
+      // A storage that cannot be read at all is said too: the page would otherwise just offer nothing.
+      const { runs, unreadable } = await savedRuns().catch((error: unknown) => ({ runs: [], unreadable: [{ runId: '', reason: `the browser's storage cannot be read (${error instanceof Error ? error.message : String(error)})` }] }));
       // A run that is still going is not offered; one that stopped or failed in this page is.
       const going = (id: string) => get().runs.some((run) => run.id === id && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation'));
-      set({ savedRuns: saved.filter((r) => !going(r.runId)) });
+      set({ savedRuns: runs.filter((r) => !going(r.runId)), savedRunProblems: unreadable });
     },
     resumeSavedRun: (runId) => {
       const saved = get().savedRuns.find((r) => r.runId === runId);
@@ -111,7 +115,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
     },
     discardSavedRun: async (runId) => {
       await forgetRun(runId);
-      set((s) => ({ savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
+      set((s) => ({ savedRuns: s.savedRuns.filter((r) => r.runId !== runId), savedRunProblems: s.savedRunProblems.filter((r) => r.runId !== runId) }));
     },
   };
 };

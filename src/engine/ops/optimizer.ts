@@ -41,7 +41,7 @@ export interface AdamWSettings {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Decoupled: p ← p − lr·wd·p. GORA.md trains with 0. */
+  /** Decoupled: p ← p − lr·wd·p. docs/gora.md §7 trains with 0. */
   weightDecay?: number;
   /** The 1-based AdamW step t, for the bias corrections 1 − β^t. */
   step: number;
