@@ -15,21 +15,24 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft
 import { checkpointFormat, defaultConfig } from '../train/config';
 import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
 import { UsageError } from './errors';
-import { choiceFlag, numberFlag } from './flags';
+import { choiceFlag } from './flags';
+import { settingFlag, settingOptions } from './setting-flags';
+import { DATA_SETTINGS, settingRow } from '../train/settings';
 import { DATA_FLAGS, loadData } from './finetune';
 import { modelDirectory } from './logits';
 import { modelOrDefault } from './defaults';
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, ...settingOptions(DATA_SETTINGS.map(settingRow)), model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
   const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
   const settings = runDir ? await runSettings(runDir) : defaultConfig('gora');
-  const seqLen = numberFlag(values, 'seq-len', settings.seqLen);
-  const batchSize = numberFlag(values, 'batch-size', settings.batchSize);
-  const seed = numberFlag(values, 'seed', settings.seed);
-  const valFraction = split === 'all' ? 0 : numberFlag(values, 'val-fraction', settings.valFraction);
+  // The data as the run prepared it (its settings, from its report) unless a flag says otherwise.
+  const seqLen = settingFlag(values, 'seqLen', settings);
+  const batchSize = settingFlag(values, 'batchSize', settings);
+  const seed = settingFlag(values, 'seed', settings);
+  const valFraction = split === 'all' ? 0 : settingFlag(values, 'valFraction', settings);
   const data = await loadData(values, model, { seqLen, batchSize, seed, valFraction });
   const rows = split === 'all' ? [...data.train, ...data.val] : data.val;
   if (rows.length === 0) throw new UsageError('the validation split is empty: use --split all or a larger --val-fraction');
