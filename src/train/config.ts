@@ -1,5 +1,5 @@
-// The job's settings: their shape (JobConfig), and their defaults and validation as read from the
-// settings table (settings.ts), with every default as GORA.md writes it.
+// The job's settings: their shape (JobConfig), and their defaults and validation, read from the
+// settings table (settings.ts), where each setting's flag, label, default, range and help live.
 
 import type { FeatureFunction } from '../gora/allocate';
 import type { WeightFormat } from '../engine/weight-format';
@@ -37,7 +37,7 @@ export interface JobConfig {
    */
   scanPasses: number;
   features: FeatureFunction;
-  /** lr_B / lr_A (LoRA+), for every adapter method; GoRA's default 16, the baselines' 1. */
+  /** lr_B / lr_A (LoRA+), for every adapter method (its default differs by method: settings.ts). */
   loraPlusRatio: number;
   warmupFraction: number;
   /** The cosine decays to this fraction of lr. */

@@ -73,6 +73,6 @@ describe('weight formats in the job', () => {
 
   it('refuses LoRA-GA on q4 and full fine-tuning on bf16 before loading', async () => {
     await expect(run('lora-ga', { weights: 'q4' })).rejects.toThrow(/LoRA-GA rewrites the frozen weights/);
-    await expect(run('full', { weights: 'bf16' })).rejects.toThrow(/full fine-tuning trains every weight/);
+    await expect(run('full', { weights: 'bf16' })).rejects.toThrow(/Full fine-tuning trains every weight/);
   });
 });
