@@ -102,9 +102,11 @@ describe('gora finetune and eval', () => {
 
   it('refuses unknown methods and misplaced method settings with one line and exit code 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--method', 'dora'], /^gora: --method must be one of gora, lora, rslora, lora-ga, pissa, full, got "dora"$/],
-      [['--method', 'lora', '--gamma', 'auto'], /^gora: --gamma auto is GoRA's adaptive γ and needs --method gora, got lora$/],
-      [['--gamma', 'big'], /^gora: --gamma must be a number or "auto", got "big"$/],
+      [['--method', 'dora'], /^gora: --method: Method must be one of gora, lora, rslora, lora-ga, pissa, full, got "dora"$/],
+      [['--method', 'lora', '--gamma', 'auto'], /^gora: --gamma auto: Adaptive γ is GoRA's and needs the method gora, got lora$/],
+      [['--gamma', 'big'], /^gora: --gamma: γ \(initial step\) must be a number ≥ 0 or auto, got "big"$/],
+      [['--steps', '0'], /^gora: --steps: Steps must be a whole number ≥ 1, got 0$/],
+      [['--method', 'full', '--weights', 'bf16'], /^gora: --weights: Full fine-tuning trains every weight and keeps them in f32: choose f32 for Frozen weights/],
       [['--method', 'pissa', '--save-scan'], /^gora: --save-scan needs --method gora or lora-ga \(pissa has no scan\)$/],
     ];
     for (const [flags, message] of cases) {

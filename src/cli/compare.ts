@@ -19,19 +19,21 @@ import { comparisonReport, comparisonSeeds } from '../compare/report';
 import type { RunRecord } from '../compare/summary';
 import { comparisonCsv, formatTable } from '../compare/table';
 import { UsageError } from './errors';
-import { choiceFlag, numberFlag } from './flags';
-import { DATA_FLAGS, loadData, TRAINING_FLAGS } from './finetune';
+import { numberFlag } from './flags';
+import { DATA_FLAGS, loadData } from './finetune';
+import { applyFlags, flagError, flagRows, readFlag, settingOptions } from './setting-flags';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 
-// finetune's training flags, and γ as a number (checkpoints and resuming are finetune's own).
-const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [...TRAINING_FLAGS, ['gamma', 'gamma']];
+// finetune's setting flags less those the table keeps to finetune (the methods are --methods; a
+// comparison keeps no checkpoints), and --lr, which may also give each method its own rate.
+const SETTING_FLAGS = flagRows('compare');
+const LR_FLAG = SETTING_FLAGS.find((r) => r.key === 'lr')!;
 
 export async function compareCommand(argv: string[]): Promise<void> {
-  const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, model: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, features: { type: 'string' } },
+    options: { ...settingOptions(SETTING_FLAGS), ...DATA_FLAGS, model: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
     strict: true,
   });
   if (typeof values.methods !== 'string') throw new UsageError('compare needs --methods, e.g. --methods gora,lora');
@@ -39,7 +41,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   let seeds: number[];
   try {
     methods = parseMethods(values.methods);
-    seeds = comparisonSeeds(numberFlag(values, 'seed', 0), numberFlag(values, 'seeds', 1));
+    seeds = comparisonSeeds(numberFlag(values, 'seed', defaultConfig(methods[0]).seed), numberFlag(values, 'seeds', 1));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -119,19 +121,14 @@ export async function compareCommand(argv: string[]): Promise<void> {
  * to every method alike. The comparison shows no generations unless --generate asks for them.
  */
 function methodConfig(method: Method, values: Record<string, unknown>): JobConfig {
-  const config: JobConfig = { ...defaultConfig(method), generateSamples: 0 };
-  // `--gamma auto`: GoRA chooses γ itself (docs/gora.md §6); any other value is γ.
-  const gammaAuto = values.gamma === 'auto';
-  for (const [flag, key] of NUMBER_FLAGS) if (!(gammaAuto && flag === 'gamma') && flag !== 'lr') (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
+  const config = applyFlags(values, SETTING_FLAGS.filter((r) => r !== LR_FLAG), { ...defaultConfig(method), generateSamples: 0 });
   config.lr = methodLr(method, values, config.lr);
-  if (gammaAuto) config.gammaAuto = true;
-  config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
   // Nothing to resume from: a comparison run keeps no checkpoints.
   config.checkpointEvery = 0;
   try {
     checkConfig(config);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw flagError(error);
   }
   return config;
 }
@@ -142,7 +139,7 @@ function methodConfig(method: Method, values: Record<string, unknown>): JobConfi
  */
 function methodLr(method: Method, values: Record<string, unknown>, fallback: number): number {
   const raw = values.lr;
-  if (typeof raw !== 'string' || !raw.includes('=')) return numberFlag(values, 'lr', fallback);
+  if (typeof raw !== 'string' || !raw.includes('=')) return readFlag(values, LR_FLAG)?.lr ?? fallback;
   const rates = new Map<string, number>();
   for (const part of raw.split(',')) {
     const [name, rate] = part.split('=').map((x) => x.trim());

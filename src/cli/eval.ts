@@ -19,7 +19,9 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft
 import { checkpointFormat, defaultConfig, type JobConfig } from '../train/config';
 import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
 import { UsageError } from './errors';
-import { choiceFlag, numberFlag } from './flags';
+import { choiceFlag } from './flags';
+import { settingFlag, settingOptions } from './setting-flags';
+import { DATA_SETTINGS, settingRow } from '../train/settings';
 import { DATA_FLAGS, loadData } from './finetune';
 import { modelDirectory } from './logits';
 import { modelOrDefault } from './defaults';
@@ -34,7 +36,7 @@ interface RunReport {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, ...settingOptions(DATA_SETTINGS.map(settingRow)), model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
   const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
@@ -48,7 +50,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   // Each setting with where it came from, printed before anything is scored.
   const defaults = defaultConfig('gora');
   const setting = (flag: string, key: 'seed' | 'valFraction' | 'seqLen' | 'batchSize') => {
-    if (values[flag as keyof typeof values] !== undefined) return { value: numberFlag(values, flag, defaults[key]), from: 'flag' };
+    if (values[flag as keyof typeof values] !== undefined) return { value: settingFlag(values, key, defaults), from: 'flag' };
     const reported = report?.settings?.[key];
     return typeof reported === 'number' ? { value: reported, from: REPORT } : { value: defaults[key], from: 'default' };
   };

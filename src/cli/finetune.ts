@@ -11,21 +11,22 @@ import { DATA_FORMATS, type DataFormat } from '../data/parse';
 import { acquireNodeGpu } from '../gpu/node';
 import { checkpointDtype, openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
-import { runFiles } from '../export/run-files';
-import { checkConfig, defaultConfig, METHOD_IDS, needsScan, type JobConfig } from '../train/config';
-import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, RESUMABLE_SETTINGS, type Checkpoint } from '../train/checkpoint';
+import { exportRunFiles } from '../export/run-files';
+import { checkConfig, defaultConfig, needsScan, type JobConfig } from '../train/config';
+import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, type Checkpoint } from '../train/checkpoint';
 import { GpuError } from '../gpu/errors';
 import { JobStopped, NumericalFault, runJob, type JobResult } from '../train/job';
 import type { JobEvent } from '../train/events';
 import { UsageError } from './errors';
-import { byteSizeFlag, choiceFlag, gammaFlag, numberFlag, requiredFlag } from './flags';
+import { byteSizeFlag, choiceFlag, requiredFlag } from './flags';
+import { applyFlags, flagError, flagRows, methodFlag, resumeFlags, settingOptions } from './setting-flags';
 import type { Gpu } from '../gpu/gpu';
-import { WEIGHT_FORMATS } from '../engine/weight-format';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 import { loadProgressPrinter } from './progress';
 
+/** Where the data comes from: the flags every command that reads data takes besides its settings. */
 export const DATA_FLAGS = {
   data: { type: 'string' },
   format: { type: 'string' },
@@ -33,39 +34,7 @@ export const DATA_FLAGS = {
   'completion-column': { type: 'string' },
   'text-column': { type: 'string' },
   packing: { type: 'boolean' },
-  'seq-len': { type: 'string' },
-  'batch-size': { type: 'string' },
-  seed: { type: 'string' },
-  'val-fraction': { type: 'string' },
 } as const;
-
-/** The numeric training flags, shared with `compare` (--gamma, which also takes `auto`, is parsed apart). */
-export const TRAINING_FLAGS: Array<[string, keyof JobConfig]> = [
-  ['steps', 'steps'],
-  ['batch-size', 'batchSize'],
-  ['grad-accum', 'gradAccum'],
-  ['seq-len', 'seqLen'],
-  ['lr', 'lr'],
-  ['rank', 'rank'],
-  ['rank-min', 'rankMin'],
-  ['rank-max', 'rankMax'],
-  ['alpha', 'alpha'],
-  ['scan-batches', 'scanBatches'],
-  ['scan-passes', 'scanPasses'],
-  ['lora-plus-ratio', 'loraPlusRatio'],
-  ['warmup', 'warmupFraction'],
-  ['min-lr-ratio', 'minLrRatio'],
-  ['max-grad-norm', 'maxGradNorm'],
-  ['weight-decay', 'weightDecay'],
-  ['seed', 'seed'],
-  ['val-fraction', 'valFraction'],
-  ['eval-every', 'evalEvery'],
-  ['eval-batches', 'evalBatches'],
-  ['generate', 'generateSamples'],
-  ['max-new-tokens', 'maxNewTokens'],
-];
-
-const NUMBER_FLAGS: Array<[string, keyof JobConfig]> = [...TRAINING_FLAGS, ['checkpoint-every', 'checkpointEvery']];
 
 /** Where the data comes from besides the settings in JobConfig: kept in each checkpoint for --resume. */
 const DATA_SOURCE_FLAGS = ['format', 'prompt-column', 'completion-column', 'text-column', 'packing'] as const;
@@ -78,10 +47,9 @@ interface CliOrigin {
 }
 
 export async function finetuneCommand(argv: string[]): Promise<void> {
-  const options = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...options, ...DATA_FLAGS, gamma: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, weights: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
+    options: { ...settingOptions(flagRows('finetune')), ...DATA_FLAGS, model: { type: 'string' }, out: { type: 'string' }, 'save-init': { type: 'boolean' }, 'save-scan': { type: 'boolean' }, resume: { type: 'string' }, 'gpu-memory': { type: 'string' } },
     strict: true,
   });
   const resumeDir = values.resume === undefined ? null : requiredFlag(values, 'resume', 'finetune');
@@ -92,7 +60,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   try {
     checkConfig(config);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw flagError(error);
   }
   if (values['save-scan'] && checkpoint) throw new UsageError('--save-scan cannot be used with --resume: the scan is not repeated, and its gradients are not in the checkpoint');
   if (values['save-scan'] && !needsScan(method)) throw new UsageError(`--save-scan needs --method gora or lora-ga (${method} has no scan)`);
@@ -177,7 +145,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   }
 
   const companionFiles = method === 'full' ? await readCompanionFiles(modelFiles) : undefined;
-  const files = runFiles(result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
+  const files = exportRunFiles(emit, result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   log(`wrote ${[...files.keys()].join(', ')} to ${out}`);
   // The run is complete: its checkpoint has nothing left to continue.
@@ -199,38 +167,20 @@ function fitToGpu(model: OpenedModel, config: JobConfig, gpu: Gpu, memory: numbe
   return plan;
 }
 
-function newConfig(values: Record<string, unknown>): JobConfig {
-  const config = defaultConfig(choiceFlag(values, 'method', METHOD_IDS, 'gora'));
-  for (const [flag, key] of NUMBER_FLAGS) (config as unknown as Record<string, unknown>)[key] = numberFlag(values, flag, config[key] as number);
-  const gamma = gammaFlag(values, config.gamma);
-  if (gamma === 'auto') config.gammaAuto = true;
-  else config.gamma = gamma;
-  config.features = choiceFlag(values, 'features', ['id', 'sqrt', 'log1p'] as const, config.features);
-  if (values.weights !== undefined) config.weights = choiceFlag(values, 'weights', WEIGHT_FORMATS, 'f32');
-  return config;
+/** The method's defaults (settings.ts), with every setting flag given. */
+export function newConfig(values: Record<string, unknown>): JobConfig {
+  return applyFlags(values, flagRows('finetune'), defaultConfig(methodFlag(values)));
 }
 
 /**
- * The checkpoint's settings, with the few that do not change the training (evaluation, generation,
- * checkpoint interval) taken from the flags; any other flag must repeat the checkpoint's value.
+ * The checkpoint's settings, with the few that do not change the training (the table's resumable
+ * ones: evaluation, generation, checkpoint interval) taken from the flags; any other flag, the data
+ * source's included, must repeat the checkpoint's value.
  */
 function resumedConfig(values: Record<string, unknown>, checkpoint: Checkpoint): JobConfig {
-  const saved = checkpoint.config;
-  const config = { ...saved };
   const refuse = (flag: string, given: unknown, was: unknown) =>
     new UsageError(`--${flag} ${String(given)} would change the training that --resume continues (the run used ${String(was)}): leave it out, or start a new run in another --out`);
-  for (const [flag, key] of NUMBER_FLAGS) {
-    if (values[flag] === undefined) continue;
-    const value = numberFlag(values, flag, saved[key] as number);
-    if (RESUMABLE_SETTINGS.includes(key)) (config as unknown as Record<string, unknown>)[key] = value;
-    else if (value !== saved[key]) throw refuse(flag, value, saved[key]);
-  }
-  for (const flag of ['method', 'features', 'weights'] as const) if (values[flag] !== undefined && values[flag] !== saved[flag]) throw refuse(flag, values[flag], saved[flag]);
-  if (values.gamma !== undefined) {
-    const gamma = gammaFlag(values, saved.gamma);
-    const was = saved.gammaAuto ? 'auto' : saved.gamma;
-    if (gamma !== was) throw refuse('gamma', gamma, was);
-  }
+  const config = resumeFlags(values, checkpoint.config, refuse);
   const origin = cliOrigin(checkpoint);
   for (const flag of DATA_SOURCE_FLAGS) {
     const given = values[flag];

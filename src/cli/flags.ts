@@ -34,13 +34,3 @@ export function byteSizeFlag(values: Record<string, unknown>, flag: string): num
   if (!match || unit === undefined || !(Number(match[1]) > 0)) throw new UsageError(`--${flag} must be a size such as 6GiB, 512MB or 1.5G, got "${String(raw)}"`);
   return Math.floor(Number(match[1]) * unit);
 }
-
-/** --gamma: a number ≥ 0, or `auto` for GoRA's adaptive γ (docs/gora.md §6). */
-export function gammaFlag(values: Record<string, unknown>, fallback: number): number | 'auto' {
-  if (values.gamma === 'auto') return 'auto';
-  const raw = values.gamma;
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--gamma must be a number or "auto", got "${String(raw)}"`);
-  return value;
-}

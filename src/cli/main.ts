@@ -9,50 +9,46 @@ import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
 import { compareCommand } from './compare';
 import { METHOD_NAMES } from '../compare/methods';
+import { finetuneOnlyFlags, resumableFlags, settingsHelp, usageFlags } from './setting-flags';
+import { DATA_SETTINGS } from '../train/settings';
 import { DataError } from '../data/errors';
 import { JobStopped, NumericalFault } from '../train/job';
 
 const USAGE = `usage: npm run -s gora -- <command> [flags]
 
-Without --model and --data, finetune and eval use the built-in model (public/models/gora-tiny)
-and the sentiment sample (public/datasets/sentiment.jsonl).
+Without --model and --data, finetune, compare and eval use the built-in model
+(public/models/gora-tiny) and the sentiment sample (public/datasets/sentiment.jsonl).
 
 commands:
   info                                   the GPU adapter, its features and limits, as JSON
   logits --model DIR --text "..." --out FILE.safetensors [--weights FORMAT]
                                          run a model on a text; write input_ids and logits
-  finetune [--model DIR] [--data FILE] --method ${METHOD_NAMES.join('|')} --out DIR
-           [--steps --batch-size --grad-accum --seq-len --lr --rank --rank-min --rank-max --alpha
-            --gamma N|auto --scan-batches --scan-passes --features id|sqrt|log1p --seed --val-fraction
-            --lora-plus-ratio --warmup --min-lr-ratio --max-grad-norm --weight-decay
-            --eval-every --eval-batches --generate --max-new-tokens
-            --format jsonl|csv|tsv|text --prompt-column --completion-column
-            --text-column --packing --save-init --save-scan --checkpoint-every N
-            --gpu-memory SIZE --weights bf16|f16|f32|int8|q4]
+  finetune [--model DIR] [--data FILE] --out DIR [training settings] [data flags]
+           [--save-init --save-scan --gpu-memory SIZE]
                                          fine-tune an adapter; write it in PEFT's format,
-                                         gora_report.json and data_manifest.json. Every N steps
-                                         (default 25; 0: only on Ctrl-C) and at the end of training,
-                                         --out holds checkpoint.safetensors + checkpoint.json
-                                         until the run finishes;
-                                         Ctrl-C stops after the current step with a checkpoint.
-                                         The GPU memory estimate is printed first; when a
-                                         micro-batch of --batch-size rows exceeds the GPU's
-                                         limits or --gpu-memory (e.g. 6GiB), it is cut into
+                                         gora_report.json and data_manifest.json (with
+                                         --method full, the trained model folder instead).
+                                         While it trains, --out holds checkpoint.safetensors +
+                                         checkpoint.json (see --checkpoint-every) until the run
+                                         finishes; Ctrl-C stops after the current step with a
+                                         checkpoint. The GPU memory estimate is printed first;
+                                         when a micro-batch of --batch-size rows exceeds the
+                                         GPU's limits or --gpu-memory (e.g. 6GiB), it is cut into
                                          smaller ones with gradient accumulation.
-                                         --weights: how the frozen linear weights are stored
-                                         on the GPU (default: the checkpoint's dtype; int8 and
-                                         q4 quantise them, for GoRA, LoRA and rsLoRA)
+                                         --save-init, --save-scan: also write the initial adapter
+                                         and the scan's gradients
   finetune --resume DIR [--out DIR] [--model DIR] [--data FILE]
-           [--eval-every --eval-batches --generate --max-new-tokens --checkpoint-every]
+           [${resumableFlags().join(' ')}]
                                          continue the unfinished run whose --out was DIR from its
                                          checkpoint (no new scan), with its settings: flags that
                                          change the training are refused; the model and data are
                                          found where the run had them unless given
   eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all] [--weights FORMAT]
+       [${usageFlags(DATA_SETTINGS)}] [data flags]
                                          one JSON line: loss, accuracy, examples (on the
                                          weights format the adapter was trained on)
   compare --methods ${METHOD_NAMES.join(',')} [--seeds N] [--out DIR] [--json]
-          [--model DIR] [--data FILE] [finetune's training and data flags]
+          [--model DIR] [--data FILE] [training settings but ${finetuneOnlyFlags().join(' ')}] [data flags]
                                          every method × seed one after another on the same data,
                                          seeds (--seed, --seed + 1, …) and budget (--rank: r_ref
                                          for GoRA, the rank of the others); each method's own
@@ -62,7 +58,17 @@ commands:
                                          accuracy, trainable parameters, train time, peak GPU
                                          memory, ranks. --out DIR writes compare.json (every run,
                                          with its loss curves) and compare.csv; --json prints the
-                                         whole comparison as one JSON line at the end`;
+                                         whole comparison as one JSON line at the end
+
+training settings (a method's own default where it differs by method):
+${settingsHelp()}
+
+data flags:
+  --format jsonl|csv|tsv|text   the data file's format (default: from its extension)
+  --prompt-column NAME          the prompt's column (default prompt)
+  --completion-column NAME      the completion's column (default completion)
+  --text-column NAME            train on one text column instead of prompt and completion
+  --packing                     pack the examples end to end into rows of --seq-len tokens`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;

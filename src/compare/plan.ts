@@ -2,7 +2,8 @@
 // is r_ref for GoRA and the uniform rank of every other adapter, docs/gora.md §4), each method with
 // its own learning rate and LoRA+ ratio unless one rate is asked for all.
 
-import { defaultConfig, type JobConfig, type Method } from '../train/config';
+import type { JobConfig, Method } from '../train/config';
+import { PER_METHOD_SETTINGS, settingDefault } from '../train/settings';
 
 export interface PlannedRun {
   method: Method;
@@ -14,13 +15,14 @@ export interface PlannedRun {
 export function comparisonPlan(base: JobConfig, methods: readonly Method[], seeds: readonly number[], lrForAll: number | null): PlannedRun[] {
   return seeds.flatMap((seed) =>
     methods.map((method) => {
-      const own = defaultConfig(method);
+      // Each method's own defaults where they differ by method (its learning rate, its LoRA+ ratio).
+      const own = Object.fromEntries(PER_METHOD_SETTINGS.map((key) => [key, settingDefault(key, method)]));
       const config: JobConfig = {
         ...base,
+        ...own,
         method,
         seed,
-        lr: lrForAll ?? own.lr,
-        loraPlusRatio: own.loraPlusRatio,
+        ...(lrForAll !== null ? { lr: lrForAll } : {}),
         // A comparison shows no generations and keeps no checkpoints: it is repeated whole.
         generateSamples: 0,
         checkpointEvery: 0,

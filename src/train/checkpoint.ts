@@ -18,6 +18,7 @@ import { ModelFormatError } from '../model/errors';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors';
 import type { InitialAdapter } from './adapters';
 import type { JobConfig } from './config';
+import { RESUMABLE_SETTINGS, SETTINGS } from './settings';
 import type { Evaluation } from './events';
 import type { StepRecord } from './job';
 
@@ -60,9 +61,8 @@ export interface Checkpoint {
   origin: Record<string, unknown> | null;
 }
 
-/** Settings that do not change what is trained, so a resume may change them; every other one is refused. */
-// scanPasses too: a resumed run does not repeat the scan.
-export const RESUMABLE_SETTINGS: readonly (keyof JobConfig)[] = ['evalEvery', 'evalBatches', 'generateSamples', 'maxNewTokens', 'checkpointEvery', 'scanPasses'];
+/** Settings that do not change what is trained, so a resume may change them (the table's `resumable`); every other one is refused. */
+export { RESUMABLE_SETTINGS };
 
 /** The settings of `given` that change the training and differ from the checkpoint's. */
 export function changedSettings(saved: JobConfig, given: JobConfig): Array<keyof JobConfig> {
@@ -87,7 +87,7 @@ export function dataIdentity(data: PreparedDataset): DataIdentity {
 export function resumeProblem(checkpoint: Checkpoint, config: JobConfig, data: PreparedDataset): string | null {
   const changed = changedSettings(checkpoint.config, config);
   if (changed.length > 0) {
-    const list = changed.map((k) => `${k} (checkpoint ${JSON.stringify(checkpoint.config[k])}, now ${JSON.stringify(config[k])})`).join(', ');
+    const list = changed.map((k) => `${SETTINGS[k].label} (checkpoint ${JSON.stringify(checkpoint.config[k])}, now ${JSON.stringify(config[k])})`).join(', ');
     return `the checkpoint's run cannot continue with other training settings: ${list}`;
   }
   const now = dataIdentity(data);

@@ -148,7 +148,7 @@ describe('resuming a run', () => {
     let saved: Map<string, Uint8Array> | null = null;
     await runJob({ gpu, model, data, config: { ...config, checkpointEvery: 1 }, saveCheckpoint: async (files) => void (saved = files) });
     const checkpoint = await readCheckpoint(saved!);
-    await expect(runJob({ gpu, model, data, config: { ...config, lr: 1 }, resume: checkpoint })).rejects.toThrow(/other training settings: lr/);
+    await expect(runJob({ gpu, model, data, config: { ...config, lr: 1 }, resume: checkpoint })).rejects.toThrow(/other training settings: Learning rate \(checkpoint 0\.002, now 1\)/);
     const other = prepareDataset(DATA.replaceAll('Review:', 'Film:'), 'sentiment.jsonl', model.tokenizer!, config);
     await expect(runJob({ gpu, model, data: other, config, resume: checkpoint })).rejects.toThrow(/the data is not what the checkpoint trained on/);
   });

@@ -31,9 +31,9 @@ describe('weight formats in the job', () => {
     expect(resolveWeightFormat(defaultConfig('full'), 'BF16')).toBe('f32');
     expect(resolveWeightFormat(defaultConfig('pissa'), 'BF16')).toBe('f32');
     expect(resolveWeightFormat({ ...defaultConfig('lora-ga'), weights: 'bf16' }, 'F32')).toBe('bf16');
-    expect(weightFormatProblem('lora-ga', 'q4')).toMatch(/LoRA-GA rewrites the frozen weights.*use --weights bf16, f16 or f32/);
+    expect(weightFormatProblem('lora-ga', 'q4')).toMatch(/LoRA-GA rewrites the frozen weights.*choose bf16, f16 or f32 for Frozen weights/);
     expect(weightFormatProblem('pissa', 'int8')).toMatch(/PiSSA rewrites/);
-    expect(weightFormatProblem('full', 'bf16')).toMatch(/use --weights f32/);
+    expect(weightFormatProblem('full', 'bf16')).toMatch(/choose f32 for Frozen weights/);
     expect(weightFormatProblem('gora', 'q4')).toBeNull();
     expect(weightFormatProblem('pissa', 'bf16')).toBeNull();
   });
@@ -73,6 +73,6 @@ describe('weight formats in the job', () => {
 
   it('refuses LoRA-GA on q4 and full fine-tuning on bf16 before loading', async () => {
     await expect(run('lora-ga', { weights: 'q4' })).rejects.toThrow(/LoRA-GA rewrites the frozen weights/);
-    await expect(run('full', { weights: 'bf16' })).rejects.toThrow(/full fine-tuning trains every weight/);
+    await expect(run('full', { weights: 'bf16' })).rejects.toThrow(/Full fine-tuning trains every weight/);
   });
 });

@@ -1,30 +1,18 @@
+import { Fragment, type ReactNode } from 'react';
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from '../../train/config';
+import { needsScan, resolveWeightFormat, settingProblem, weightFormatProblem, type JobConfig } from '../../train/config';
+import { SETTING_ROWS, SETTINGS, shownFor, type SettingRow } from '../../train/settings';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../engine/weight-format';
 import { deviceBudget, planRun, type RunPlan } from '../../train/memory-plan';
 import { formatBytes } from './format';
 import { METHOD_NAMES, methodDescription, methodLabel } from '../../compare/methods';
 
-/** `gora`: shown for GoRA only; `scan`: for the methods that scan (needsScan). */
-const FIELDS: Array<{ key: keyof JobConfig; label: string; step?: number; gora?: boolean; scan?: boolean }> = [
-  { key: 'steps', label: 'Steps' },
-  { key: 'batchSize', label: 'Batch size' },
-  { key: 'seqLen', label: 'Sequence length' },
-  { key: 'lr', label: 'Learning rate', step: 0.0001 },
-  { key: 'rank', label: 'Rank (r_ref)' },
-  { key: 'rankMin', label: 'Min rank', gora: true },
-  { key: 'rankMax', label: 'Max rank', gora: true },
-  { key: 'alpha', label: 'α' },
-  { key: 'gamma', label: 'γ (initial step)', step: 0.01, gora: true },
-  { key: 'scanBatches', label: 'Scan batches', scan: true },
-  { key: 'seed', label: 'Seed' },
-  { key: 'checkpointEvery', label: 'Checkpoint every' },
-  // How much evaluation a run does: on a large model or a slow GPU it can outlast a short training.
-  { key: 'evalEvery', label: 'Evaluate every (0: at the end)' },
-  { key: 'evalBatches', label: 'Validation batches (0: all)' },
-  { key: 'generateSamples', label: 'Generations' },
-];
+/**
+ * Settings with a control of their own: the method picks the section's other fields, and the weight
+ * format lists the GPU memory each choice takes. Every other row gets the control its kind asks for.
+ */
+const OWN_CONTROL: Partial<Record<keyof JobConfig, () => ReactNode>> = { method: () => null, weights: () => <WeightsChoice /> };
 
 export function SettingsPanel() {
   const config = useStore((s) => s.config);
@@ -32,7 +20,6 @@ export function SettingsPanel() {
   const resetConfig = useStore((s) => s.resetConfig);
   const reviewRanks = useStore((s) => s.reviewRanks);
   const setReviewRanks = useStore((s) => s.setReviewRanks);
-  const refreshPreview = useStore((s) => s.refreshPreview);
   const busy = useStore(isBusy);
   const gora = config.method === 'gora';
   const scans = needsScan(config.method);
@@ -51,31 +38,10 @@ export function SettingsPanel() {
         {methodDescription(config.method)}
       </p>
       <div className="grid-fields">
-        {FIELDS.filter((f) => (gora || !f.gora) && (scans || !f.scan)).map((f) => (
-          <label key={f.key}>
-            {f.label}
-            <input
-              type="number"
-              value={config[f.key] as number}
-              step={f.step ?? 1}
-              disabled={busy}
-              onChange={(e) => e.target.value !== '' && setConfig({ [f.key]: Number(e.target.value) } as Partial<JobConfig>)}
-              onBlur={() => (f.key === 'seqLen' || f.key === 'seed') && void refreshPreview()}
-              data-testid={`setting-${f.key}`}
-            />
-          </label>
-        ))}
-        {gora && (
-          <label>
-            Feature function
-            <select value={config.features} onChange={(e) => setConfig({ features: e.target.value as JobConfig['features'] })} disabled={busy}>
-              <option value="id">identity</option>
-              <option value="sqrt">√</option>
-              <option value="log1p">log1p</option>
-            </select>
-          </label>
-        )}
-        <WeightsChoice />
+        {SETTING_ROWS.filter((row) => shownFor(row, config.method, scans)).map((row) => {
+          const own = OWN_CONTROL[row.key];
+          return own ? <Fragment key={row.key}>{own()}</Fragment> : <SettingField key={row.key} row={row} />;
+        })}
       </div>
       {gora && (
         <label className="check">
@@ -87,6 +53,61 @@ export function SettingsPanel() {
         Reset to defaults
       </button>
     </section>
+  );
+}
+
+/** One setting as its kind asks (a number, a choice or a switch), with the table's problem beside it. */
+function SettingField({ row }: { row: SettingRow }) {
+  const config = useStore((s) => s.config);
+  const setConfig = useStore((s) => s.setConfig);
+  const refreshPreview = useStore((s) => s.refreshPreview);
+  const busy = useStore(isBusy);
+  const value = config[row.key];
+  const set = (v: unknown) => setConfig({ [row.key]: v } as Partial<JobConfig>);
+  const problem = settingProblem(row.key, value, config);
+  const kind = row.kind;
+  let control: ReactNode;
+  if (kind.type === 'choice') {
+    control = (
+      <select value={value === null ? '' : String(value)} onChange={(e) => set(e.target.value === '' ? null : e.target.value)} disabled={busy} data-testid={`setting-${row.key}`}>
+        {kind.none !== undefined && <option value="">{kind.none}</option>}
+        {kind.choices.map((c) => (
+          <option key={c} value={c}>
+            {kind.labels?.[c] ?? c}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (kind.type === 'boolean') {
+    control = <input type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} disabled={busy} data-testid={`setting-${row.key}`} />;
+  } else {
+    control = (
+      <input
+        type="number"
+        value={value as number}
+        step={row.step ?? (kind.type === 'integer' ? 1 : 'any')}
+        min={kind.min}
+        max={kind.max}
+        disabled={busy}
+        onChange={(e) => e.target.value !== '' && set(Number(e.target.value))}
+        // The data preview shows rows as the settings cut them.
+        onBlur={() => row.data && void refreshPreview()}
+        aria-invalid={problem !== null}
+        data-testid={`setting-${row.key}`}
+      />
+    );
+  }
+  return (
+    <label title={row.help}>
+      {row.label}
+      {row.note && ` (${row.note})`}
+      {control}
+      {problem && (
+        <span className="field-problem" role="alert" data-testid={`problem-${row.key}`}>
+          {problem}
+        </span>
+      )}
+    </label>
   );
 }
 
@@ -110,7 +131,7 @@ function WeightsChoice() {
   const asStored = resolveWeightFormat({ ...config, weights: null }, info.dtype);
   return (
     <label className="full-row" title="Frozen weights stored narrower take less GPU memory; adapters, activations and gradients stay f32. int8 and 4-bit approximate the weights.">
-      Frozen weights
+      {SETTINGS.weights.label}
       <select
         value={config.weights ?? ''}
         onChange={(e) => setConfig({ weights: e.target.value === '' ? null : (e.target.value as WeightFormat) })}

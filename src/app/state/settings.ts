@@ -2,14 +2,10 @@
 // and dataset choices, the hub address.
 
 import type { StateCreator } from 'zustand';
-import { defaultConfig, weightFormatProblem, type JobConfig, type Method } from '../../train/config';
+import { defaultConfig, switchMethod, type JobConfig } from '../../train/config';
+import { DEFAULT_METHOD } from '../../train/settings';
 import { DEFAULT_HUB } from '../../model/hub';
 import type { Store } from './types';
-
-/** A short schedule that finishes in minutes on a laptop GPU. */
-export function appDefaults(method: Method): JobConfig {
-  return { ...defaultConfig(method), steps: 60, batchSize: 8, seqLen: 64, lr: 1e-3, scanBatches: 8, evalEvery: 20, evalBatches: 8, generateSamples: 3, maxNewTokens: 8 };
-}
 
 export interface SettingsSlice {
   config: JobConfig;
@@ -23,22 +19,18 @@ export interface SettingsSlice {
 }
 
 export const settingsSlice: StateCreator<Store, [], [], SettingsSlice> = (set) => ({
-  config: appDefaults('gora'),
+  // The CLI's defaults (the settings table's), so a run in the app and one from the CLI agree.
+  config: defaultConfig(DEFAULT_METHOD),
   hubUrl: DEFAULT_HUB,
   hubModelId: '',
   sampleDataset: 'sentiment',
+  // A new method brings its own defaults where the user kept the old method's (switchMethod).
   setConfig: (change) =>
     set((s) => {
-      // Switching method switches LoRA+ to that method's default, and the weight format back to the
-      // checkpoint's when the new method cannot use the one chosen.
-      const methodChanged = change.method && change.method !== s.config.method;
-      const weights = s.config.weights;
-      const forMethod = methodChanged
-        ? { loraPlusRatio: defaultConfig(change.method!).loraPlusRatio, ...(weights && weightFormatProblem(change.method!, weights) ? { weights: null } : {}) }
-        : {};
-      return { config: { ...s.config, ...forMethod, ...change } };
+      const base = change.method && change.method !== s.config.method ? switchMethod(s.config, change.method) : s.config;
+      return { config: { ...base, ...change } };
     }),
-  resetConfig: () => set((s) => ({ config: appDefaults(s.config.method) })),
+  resetConfig: () => set((s) => ({ config: defaultConfig(s.config.method) })),
   setHubUrl: (hubUrl) => set({ hubUrl }),
   setHubModelId: (hubModelId) => set({ hubModelId }),
 });
