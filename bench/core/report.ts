@@ -13,7 +13,8 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function stepRow(name: string, s: StepResult, ratio: number | null): string[] {
-  return [name, fixed(s.ours_tokens_per_s, 1), fixed(s.tfjs_tokens_per_s, 1), times(ratio), `${s.ours_reps} / ${s.tfjs_reps}`];
+  const theirs = s.tfjs_tokens_per_s === null ? `— (${s.tfjs_error ?? 'not run'})` : fixed(s.tfjs_tokens_per_s, 1);
+  return [name, fixed(s.ours_tokens_per_s, 1), theirs, times(ratio), `${s.ours_reps} / ${s.tfjs_reps}`];
 }
 
 export function formatReport(r: BenchResult): string {

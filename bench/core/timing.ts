@@ -18,14 +18,21 @@ export interface TimingOptions {
   maxReps: number;
   /** performance.now() after which no further pair is started (at least one is always timed). */
   until: number;
+  /** Given our warm-up's seconds, why the rival should not start (its first call would pass the budget), or null. */
+  skipRival?: (oursSeconds: number) => string | null;
 }
 
 export async function timeInterleaved(ours: Contender, theirs: Contender | null, theirsError: string | null, options: TimingOptions): Promise<{ ours: Timed; tfjs: Timed }> {
   const mine: number[] = [];
   const other: number[] = [];
   let otherError = theirsError;
-  await ours.run();
+  const warmUp = await timeOnce(ours);
   let rival = theirs;
+  const skip = rival && options.skipRival ? options.skipRival(warmUp) : null;
+  if (skip) {
+    otherError = skip;
+    rival = null;
+  }
   if (rival) {
     try {
       await rival.run();
