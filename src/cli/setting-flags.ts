@@ -108,7 +108,7 @@ const HELP_COLUMN = 30;
 export function settingsHelp(): string {
   return flagRows('finetune')
     .map((row) => {
-      const head = `  --${row.flag}${placeholder(row)}`;
+      const head = `  --${row.flag}${valueHint(row)}`;
       // The default in brackets is kept whole on one line.
       const words = [...row.help.split(' '), `(${defaultText(row)}${row.note ? `; ${row.note}` : ''})`];
       const lines = wrap(words, HELP_WIDTH - HELP_COLUMN);
@@ -125,7 +125,7 @@ export function resumableFlags(): string[] {
 
 /** Flags with what they take, for a usage line: `--seq-len N --val-fraction X`. */
 export function usageFlags(keys: readonly SettingKey[]): string {
-  return keys.map((key) => `--${SETTINGS[key].flag}${placeholder(settingRow(key))}`).join(' ');
+  return keys.map((key) => `--${SETTINGS[key].flag}${valueHint(settingRow(key))}`).join(' ');
 }
 
 /** The finetune flags that compare does not take. */
@@ -133,7 +133,7 @@ export function finetuneOnlyFlags(): string[] {
   return flagRows('finetune').filter((r) => !r.compare).map((r) => `--${r.flag}`);
 }
 
-function placeholder(row: SettingRow): string {
+function valueHint(row: SettingRow): string {
   const kind = row.kind;
   switch (kind.type) {
     case 'boolean':

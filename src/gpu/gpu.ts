@@ -74,7 +74,7 @@ const WANTED_FEATURES: Record<keyof GpuInfo['features'], GPUFeatureName> = {
  * How row-wise kernels (norms, softmax, attention) spread their work. `parallel`: a workgroup per row
  * with shared-memory reductions, right for real GPUs. `serial`: one invocation per row, no barriers,
  * which is several times faster on CPU-backed adapters where workgroupBarrier is expensive (measured:
- * ENGINEERING.md, bench/README.md).
+ * bench/README.md).
  */
 export type KernelVariant = 'parallel' | 'serial';
 
