@@ -262,7 +262,10 @@ async function timeStorage(gpu: Gpu, model: BenchModel, weights: Map<string, GPU
   } finally {
     f32.destroy();
     bf16?.destroy();
-    for (const w of packed.values()) w.data.destroy();
+    for (const w of packed.values()) {
+      w.data.destroy();
+      w.scales?.destroy();
+    }
   }
 }
 

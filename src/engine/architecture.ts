@@ -37,3 +37,8 @@ export function blockLinears(spec: ModelSpec): BlockLinear[] {
 export function linearName(layer: number, kind: LinearKind): string {
   return `layers.${layer}.${kind}`;
 }
+
+/** The layer of a linear layer's name, the inverse of linearName (`layers.3.attn.q` → 3). */
+export function layerOfLinear(name: string): number {
+  return Number(name.split('.')[1]);
+}

@@ -7,7 +7,7 @@
 import type { Allocator, Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import type { ModelSpec } from '../model/spec';
-import { blockLinears, linearName, type BlockLinear } from './architecture';
+import { blockLinears, layerOfLinear, linearName, type BlockLinear } from './architecture';
 import { linearBackward, linearForward, type BiasGradient, type LinearWeights, type LoraAdapter } from './linear';
 import { attentionBackward, attentionForward, type AttentionShape } from './ops/attention';
 import { add, copyColumns } from './ops/elementwise';
@@ -266,7 +266,7 @@ export class Transformer<G extends Allocator = Gpu> {
    */
   backward(enc: Encoder, downTo = 0): void {
     const { spec, buffers: a } = this;
-    if (downTo > 0 && (this.parameterGradients.size > 0 || [...this.adapters.keys(), ...this.weightGradients.keys()].some((name) => layerOf(name) < downTo))) {
+    if (downTo > 0 && (this.parameterGradients.size > 0 || [...this.adapters.keys(), ...this.weightGradients.keys()].some((name) => layerOfLinear(name) < downTo))) {
       throw new Error(`backward down to layer ${downTo} would skip gradients that are tracked below it`);
     }
     enc.clear(a.dres);
@@ -420,9 +420,4 @@ export class Transformer<G extends Allocator = Gpu> {
     if (!buffer) throw new Error(`the model has no weight "${name}"`);
     return buffer;
   }
-}
-
-/** The layer of a linear layer's name (`layers.3.attn.q` → 3). */
-function layerOf(name: string): number {
-  return Number(name.split('.')[1]);
 }

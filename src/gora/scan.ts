@@ -5,6 +5,7 @@
 import type { Allocator } from '../gpu/gpu';
 import type { Transformer } from '../engine/transformer';
 import { matmul } from '../engine/ops/matmul';
+import { layerOfLinear } from '../engine/architecture';
 import { partialGroups, reduce } from '../engine/ops/reduce';
 import type { LinearTarget } from '../model/spec';
 
@@ -48,7 +49,7 @@ export async function gradientScan(
     for (const t of group) model.trackWeightGradient(t.name);
     // Backward needs to reach the group's lowest layer only: the layers under it hold no gradient
     // this pass keeps, so a pass costs a forward and the backward of the layers from the top down to it.
-    const lowest = Math.min(...group.map((t) => Number(t.name.split('.')[1])));
+    const lowest = Math.min(...group.map((t) => layerOfLinear(t.name)));
     for (const [i, batch] of batches.entries()) {
       model.setBatch(batch.tokens, batch.targets);
       await model.gpu.run(`scan batch ${i}${groups.length > 1 ? ` (pass ${pass + 1} of ${groups.length})` : ''}`, (enc) => {
@@ -69,8 +70,7 @@ export async function gradientScan(
 
 /** Consecutive runs of targets, split between layers into `passes` groups of near-equal size. */
 export function layerGroups(targets: readonly LinearTarget[], passes: number): LinearTarget[][] {
-  // Canonical names are `layers.{i}.…`.
-  const layerOf = (t: LinearTarget) => t.name.split('.')[1];
+  const layerOf = (t: LinearTarget) => layerOfLinear(t.name);
   const layers = [...new Set(targets.map(layerOf))];
   const count = Math.max(1, Math.min(passes, layers.length));
   return Array.from({ length: count }, (_, g) => {
