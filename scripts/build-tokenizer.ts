@@ -1,5 +1,5 @@
-// Trains the embedded model's byte-level BPE tokenizer on the training part of the corpus (never the
-// held-out part) and writes tokenizer.json and tokenizer_config.json into public/models/gora-tiny/.
+// Trains the embedded model's byte-level BPE tokenizer on the training part of its sources
+// (TOKENIZER_SOURCES in scripts/corpus/sources.ts; never the held-out part) and writes tokenizer.json and tokenizer_config.json into public/models/gora-tiny/.
 // The vocabulary size is the tokenizer's own: the model build reads it from tokenizer.json.
 // Deterministic: the same corpus gives the same files byte for byte.
 //
@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '../src/model/tokenizer';
 import { SPECIAL_TOKENS } from './corpus/byte-level';
-import { readCorpus } from './corpus/cache';
-import { splitDocuments } from './corpus/sources';
+import { HELD_OUT_FRACTION, SPLIT_SEED } from './corpus/cache';
+import { joinDocuments, loadDocuments, splitHeldOut, TOKENIZER_SOURCES } from './corpus/sources';
 import { buildTokenizerFiles, serialise } from './corpus/tokenizer-files';
 
 const OUT = join(import.meta.dirname, '..', 'public', 'models', 'gora-tiny');
@@ -18,11 +18,12 @@ const OUT = join(import.meta.dirname, '..', 'public', 'models', 'gora-tiny');
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
 let started = performance.now();
-const corpus = readCorpus();
-console.log(`corpus: ${corpus.manifest.train.characters.toLocaleString('en')} training characters (${seconds(started)} s)`);
+const corpus = splitHeldOut(loadDocuments(TOKENIZER_SOURCES), HELD_OUT_FRACTION, SPLIT_SEED);
+const trainText = joinDocuments(corpus.train);
+console.log(`corpus (${TOKENIZER_SOURCES.join(', ')}): ${trainText.length.toLocaleString('en')} training characters (${seconds(started)} s)`);
 
 started = performance.now();
-const files = buildTokenizerFiles(corpus.train);
+const files = buildTokenizerFiles(trainText);
 console.log(`trained on ${files.pretokens.toLocaleString('en')} distinct pre-tokens: ${files.bpe.tokens.length} tokens, ${files.bpe.merges.length} merges (${seconds(started)} s)`);
 mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'tokenizer.json'), serialise(files.tokenizerJson));
@@ -33,7 +34,7 @@ const tokenizer = Tokenizer.fromJSON(files.tokenizerJson, files.tokenizerConfig)
 started = performance.now();
 let tokens = 0;
 let bytes = 0;
-for (const document of splitDocuments(corpus.heldOut)) {
+for (const { text: document } of corpus.heldOut) {
   const ids = tokenizer.encode(document);
   if (tokenizer.decode(ids) !== document) throw new Error('a held-out document does not round-trip');
   tokens += ids.length;

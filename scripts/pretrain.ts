@@ -28,7 +28,7 @@ import { parseConfig } from '../src/model/config';
 import { openModel } from '../src/model/load';
 import { nodeModelFiles } from '../src/model/node-files';
 import { loadTokenizer, type Tokenizer } from '../src/model/tokenizer';
-import { weightEntries } from '../src/model/weights';
+import { specEntries } from '../src/model/weights';
 import { meanTokenLoss } from '../src/train/evaluate';
 import { fullParameterGroups, initialWeights, parameterCount, readModelWeights } from '../src/train/full';
 import { learningRate } from '../src/train/schedule';
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   companionFiles.delete('generation_config.json');
   const config = llamaConfig(s, tokenizer);
   const spec = parseConfig(config);
-  const entries = weightEntries(spec, []);
+  const entries = specEntries(spec);
 
   const corpus = prepareText(s.corpus, tokenizer, s);
   const heldoutRows: TokenSequence[] = prepareText(s.heldout, tokenizer, s).train;

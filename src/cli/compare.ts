@@ -20,7 +20,7 @@ import type { RunRecord } from '../compare/summary';
 import { comparisonCsv, formatTable } from '../compare/table';
 import { UsageError } from './errors';
 import { numberFlag } from './flags';
-import { DATA_FLAGS, loadData } from './finetune';
+import { DATA_FLAGS, loadData, scores } from './finetune';
 import { applyFlags, flagError, flagRows, readFlag, settingOptions } from './setting-flags';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
@@ -59,7 +59,8 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const datasets = new Map<number, Awaited<ReturnType<typeof loadData>>>();
   for (const seed of seeds) datasets.set(seed, await loadData(values, model, { seqLen: shared.seqLen, batchSize: shared.batchSize, seed, valFraction: shared.valFraction }));
   const first = datasets.get(seeds[0])!;
-  log(`data: ${first.stats.trainRows} training rows, ${first.stats.valRows} validation rows of ≤ ${shared.seqLen} tokens${first.labels ? `; labels ${first.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
+  const testRows = first.stats.testRows > 0 ? `, ${first.stats.testRows} test` : '';
+  log(`data: ${first.stats.trainRows} training rows, ${first.stats.valRows} validation${testRows} rows of ≤ ${shared.seqLen} tokens${first.labels ? `; labels ${first.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
 
   const total = methods.length * seeds.length;
   const records: RunRecord[] = [];
@@ -166,7 +167,10 @@ function printEvent(tag: string, event: JobEvent): void {
       if (event.step === 1 || event.step % 10 === 0 || event.step === event.of) log(`${tag} train: step ${event.step}/${event.of}, loss ${event.loss.toFixed(4)}`);
       return;
     case 'evaluation':
-      log(`${tag} evaluate: step ${event.evaluation.step}, validation loss ${event.evaluation.loss.toFixed(4)}${event.evaluation.accuracy === null ? '' : `, accuracy ${(100 * event.evaluation.accuracy).toFixed(1)}%`}`);
+      log(`${tag} evaluate: step ${event.evaluation.step}, validation ${scores(event.evaluation)}`);
+      return;
+    case 'test':
+      log(`${tag} test: ${scores(event.evaluation)}`);
       return;
     default:
       return;

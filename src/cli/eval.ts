@@ -1,11 +1,13 @@
-// `gora eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|all]`: one JSON line with the
-// mean token loss, the label accuracy (classification-style data) and the number of examples.
+// `gora eval --model DIR [--adapter RUN_DIR] --data FILE [--split val|test|all]`: one JSON line with
+// the mean token loss, the label accuracy (classification-style data) and the number of examples.
 //
-// The validation split is the one `finetune` held out only when it is cut the same way: same seed,
-// validation share, sequence length and data flags. Each setting comes from a flag, else the run's
-// gora_report.json, else finetune's default, and stderr says which, so a score is never silently
-// taken on rows the adapter trained on: without a report the split cannot be checked and --split
-// must be given; with one, the split's row counts are compared with the run's.
+// When the data names its splits (src/data/split.ts, as the sentiment sample does), `val` and `test`
+// are the file's own and no setting changes them. Otherwise the validation split is the one
+// `finetune` held out only when it is cut the same way: same seed, validation share, sequence length
+// and data flags. Each setting comes from a flag, else the run's gora_report.json, else finetune's
+// default, and stderr says which, so a score is never silently taken on rows the adapter trained on:
+// without a report such a split cannot be checked and --split must be given; with one, the split's
+// row counts are compared with the run's.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +19,8 @@ import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 import { Transformer } from '../engine/transformer';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
 import { checkpointFormat, defaultConfig, type JobConfig } from '../train/config';
-import { labelAccuracy, meanTokenLoss } from '../train/evaluate';
+import { scoreRows } from '../train/evaluate';
+import type { DatasetStats } from '../data/prepare';
 import { UsageError } from './errors';
 import { choiceFlag } from './flags';
 import { settingFlag, settingOptions } from './setting-flags';
@@ -37,15 +40,10 @@ interface RunReport {
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, ...settingOptions(DATA_SETTINGS.map(settingRow)), model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
-  const split = choiceFlag(values, 'split', ['val', 'all'] as const, 'val');
+  const split = choiceFlag(values, 'split', ['val', 'test', 'all'] as const, 'val');
   const model = await openModel(await modelDirectory(modelOrDefault(values)));
   const runDir = values.adapter;
   const report = runDir ? await readReport(runDir) : null;
-  if (runDir && !report && values.split === undefined) {
-    throw new UsageError(
-      `${runDir} has no ${REPORT}, so the rows the adapter trained on cannot be known: pass --split val with the --seed, --val-fraction and --seq-len (and data flags) the run used, or --split all to score every row, training rows included`,
-    );
-  }
 
   // Each setting with where it came from, printed before anything is scored.
   const defaults = defaultConfig('gora');
@@ -70,8 +68,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
   log(`eval: ${[shown('seed', seed), shown('val-fraction', valFraction), shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format)].join(', ')}`);
 
   const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value });
-  const rows = split === 'all' ? [...data.train, ...data.val] : data.val;
-  if (rows.length === 0) throw new UsageError('the validation split is empty: use --split all or a larger --val-fraction');
+  if (runDir && !report && values.split === undefined && data.stats.splitFrom === 'seed') {
+    throw new UsageError(
+      `${runDir} has no ${REPORT}, so the rows the adapter trained on cannot be known: pass --split val with the --seed, --val-fraction and --seq-len (and data flags) the run used, or --split all to score every row, training rows included`,
+    );
+  }
+  const rows = split === 'all' ? [...data.train, ...data.val, ...data.test] : split === 'test' ? data.test : data.val;
+  if (rows.length === 0) {
+    throw new UsageError(
+      split === 'test'
+        ? 'the data names no test split (a "split": "test" on some records): use --split val'
+        : data.stats.splitFrom === 'file'
+          ? 'the data names no validation split (a "split": "validation" on some records): use --split test or all'
+          : 'the validation split is empty: use --split all or a larger --val-fraction',
+    );
+  }
   if (runDir) log(`eval: ${heldOut(split, report, data.stats, { seed: seed.value, valFraction: valFraction.value, seqLen: seqLen.value })}`);
 
   const adapters = runDir ? await readAdapter(runDir, model.targets) : null;
@@ -79,15 +90,23 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const weights = await loadWeights(gpu, model, format.value);
   const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: batchSize.value, T: seqLen.value }, weights.packed);
   for (const [name, a] of adapters ?? []) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
-  const { loss } = await meanTokenLoss(transformer, rows, data.plan.pad);
-  const accuracy = await labelAccuracy(transformer, rows, data.labels, data.plan.pad);
+  const { loss, accuracy } = await scoreRows(transformer, rows, data.labels, data.plan.pad);
   gpu.destroy();
-  console.log(JSON.stringify({ loss, accuracy: accuracy?.accuracy ?? null, examples: rows.length }));
+  console.log(JSON.stringify({ loss, accuracy, examples: rows.length }));
 }
 
 /** Whether the rows scored are known to be held out from the adapter's training, in one line. */
-export function heldOut(split: 'val' | 'all', report: RunReport | null, stats: { trainRows: number; valRows: number }, used: Pick<JobConfig, 'seed' | 'valFraction' | 'seqLen'>): string {
+export function heldOut(
+  split: 'val' | 'test' | 'all',
+  report: RunReport | null,
+  stats: Pick<DatasetStats, 'trainRows' | 'valRows' | 'testRows' | 'splitFrom'>,
+  used: Pick<JobConfig, 'seed' | 'valFraction' | 'seqLen'>,
+): string {
   if (split === 'all') return 'WARNING: --split all scores every row, including the rows the adapter trained on';
+  if (stats.splitFrom === 'file') {
+    const rows = split === 'test' ? `${stats.testRows} test` : `${stats.valRows} validation`;
+    return `scoring the ${rows} rows the data file names (its own split: no seed or share changes it)`;
+  }
   if (!report) return `WARNING: without ${REPORT} this split cannot be checked: it is the run's held-out split only if --seed, --val-fraction, --seq-len and the data flags are the run's`;
   const flags = { seed: '--seed', valFraction: '--val-fraction', seqLen: '--seq-len' } as const;
   const changed = (Object.keys(flags) as Array<keyof typeof flags>).filter((key) => report.settings?.[key] !== undefined && report.settings[key] !== used[key]);

@@ -16,7 +16,7 @@ import { checkConfig, defaultConfig, needsScan, type JobConfig } from '../train/
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, type Checkpoint } from '../train/checkpoint';
 import { GpuError } from '../gpu/errors';
 import { JobStopped, NumericalFault, runJob, type JobResult } from '../train/job';
-import type { JobEvent } from '../train/events';
+import type { Evaluation, JobEvent } from '../train/events';
 import { UsageError } from './errors';
 import { byteSizeFlag, choiceFlag, requiredFlag } from './flags';
 import { applyFlags, flagError, flagRows, methodFlag, resumeFlags, settingOptions } from './setting-flags';
@@ -248,6 +248,11 @@ function log(message: string): void {
   console.error(message);
 }
 
+/** "loss 0.4123, accuracy 61.9%" (without the accuracy when the data has no labels). */
+export function scores(e: Evaluation): string {
+  return `loss ${e.loss.toFixed(4)}${e.accuracy === null ? '' : `, accuracy ${(100 * e.accuracy).toFixed(1)}%`}`;
+}
+
 function printEvent(event: JobEvent): void {
   switch (event.type) {
     case 'phase':
@@ -270,7 +275,10 @@ function printEvent(event: JobEvent): void {
       }
       return;
     case 'evaluation':
-      log(`evaluate: step ${event.evaluation.step}, validation loss ${event.evaluation.loss.toFixed(4)}${event.evaluation.accuracy === null ? '' : `, accuracy ${(100 * event.evaluation.accuracy).toFixed(1)}%`}`);
+      log(`evaluate: step ${event.evaluation.step}, validation ${scores(event.evaluation)}`);
+      return;
+    case 'test':
+      log(`test: ${scores(event.evaluation)} on the data's test split (${event.evaluation.examples} examples)`);
       return;
     case 'log':
       log(event.message);

@@ -10,14 +10,16 @@ export function trainableParameters(result: Pick<JobResult, 'weights' | 'trained
   return [...result.trained.values()].reduce((sum, a) => sum + a.A.length + a.B.length, 0);
 }
 
-export function recordFromJob(result: Pick<JobResult, 'config' | 'weights' | 'trained' | 'allocation' | 'steps' | 'evaluations' | 'final' | 'seconds'>, peakBytes: number): RunRecord {
-  const { config, final } = result;
+export function recordFromJob(result: Pick<JobResult, 'config' | 'weights' | 'trained' | 'allocation' | 'steps' | 'evaluations' | 'final' | 'test' | 'seconds'>, peakBytes: number): RunRecord {
+  const { config, final, test } = result;
   return {
     method: config.method,
     seed: config.seed,
     lr: config.lr,
     valLoss: Number.isFinite(final.loss) ? final.loss : null,
     accuracy: final.accuracy,
+    testLoss: test && Number.isFinite(test.loss) ? test.loss : null,
+    testAccuracy: test?.accuracy ?? null,
     trainableParameters: trainableParameters(result),
     trainSeconds: result.seconds.train ?? 0,
     totalSeconds: Object.values(result.seconds).reduce((a, b) => a + (b ?? 0), 0),

@@ -13,6 +13,9 @@ export interface RunRecord {
   valLoss: number | null;
   /** Final label accuracy (0–1); null when the data has no labels. */
   accuracy: number | null;
+  /** The same on the test split the data names (src/data/split.ts); null when it names none. */
+  testLoss: number | null;
+  testAccuracy: number | null;
   trainableParameters: number;
   /** The train phase alone, and every phase together. */
   trainSeconds: number;
@@ -47,6 +50,8 @@ export interface MethodSummary {
   lrs: number[];
   valLoss: Stat | null;
   accuracy: Stat | null;
+  testLoss: Stat | null;
+  testAccuracy: Stat | null;
   trainableParameters: Stat;
   trainSeconds: Stat;
   /** The largest peak of any run. */
@@ -78,6 +83,8 @@ export function summarize(records: readonly RunRecord[], order: readonly Method[
       lrs: [...new Set(runs.map((r) => r.lr))],
       valLoss: stat(present(runs.map((r) => r.valLoss))),
       accuracy: stat(present(runs.map((r) => r.accuracy))),
+      testLoss: stat(present(runs.map((r) => r.testLoss))),
+      testAccuracy: stat(present(runs.map((r) => r.testAccuracy))),
       trainableParameters: stat(runs.map((r) => r.trainableParameters))!,
       trainSeconds: stat(runs.map((r) => r.trainSeconds))!,
       peakBytes: Math.max(...runs.map((r) => r.peakBytes)),

@@ -22,13 +22,29 @@ export function formatMiB(bytes: number): string {
 /** The table's rows as display strings, headed; shared by the text table and the app. */
 export function tableRows(summaries: readonly MethodSummary[]): { header: string[]; rows: string[][] } {
   const accuracy = summaries.some((s) => s.accuracy);
-  const header = ['method', 'runs', 'lr', 'validation loss', ...(accuracy ? ['accuracy %'] : []), 'trainable parameters', 'train time (s)', 'peak GPU memory', 'ranks'];
+  const test = summaries.some((s) => s.testLoss);
+  const testAccuracy = summaries.some((s) => s.testAccuracy);
+  const header = [
+    'method',
+    'runs',
+    'lr',
+    'validation loss',
+    ...(accuracy ? ['accuracy %'] : []),
+    ...(test ? ['test loss'] : []),
+    ...(testAccuracy ? ['test accuracy %'] : []),
+    'trainable parameters',
+    'train time (s)',
+    'peak GPU memory',
+    'ranks',
+  ];
   const rows = summaries.map((s) => [
     methodLabel(s.method),
     String(s.runs),
     s.lrs.map((lr) => lr.toExponential(1)).join(' '),
     formatStat(s.valLoss, 4),
     ...(accuracy ? [formatStat(s.accuracy, 1, 100)] : []),
+    ...(test ? [formatStat(s.testLoss, 4)] : []),
+    ...(testAccuracy ? [formatStat(s.testAccuracy, 1, 100)] : []),
     Math.round(s.trainableParameters.mean).toLocaleString('en-US'),
     formatStat(s.trainSeconds, 1),
     formatMiB(s.peakBytes),
@@ -54,6 +70,10 @@ export const CSV_HEADER = [
   'val_loss_sd',
   'accuracy_mean',
   'accuracy_sd',
+  'test_loss_mean',
+  'test_loss_sd',
+  'test_accuracy_mean',
+  'test_accuracy_sd',
   'trainable_parameters',
   'train_seconds_mean',
   'train_seconds_sd',
@@ -81,6 +101,10 @@ export function comparisonCsv(summaries: readonly MethodSummary[]): string {
     s.valLoss?.sd ?? null,
     s.accuracy?.mean ?? null,
     s.accuracy?.sd ?? null,
+    s.testLoss?.mean ?? null,
+    s.testLoss?.sd ?? null,
+    s.testAccuracy?.mean ?? null,
+    s.testAccuracy?.sd ?? null,
     s.trainableParameters.mean,
     s.trainSeconds.mean,
     s.trainSeconds.sd,

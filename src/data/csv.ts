@@ -4,6 +4,7 @@
 
 import { DataError, MAX_LINE_CHARS, lineTooLong } from './errors';
 import type { Example } from './example';
+import { splitField } from './split';
 
 export interface DelimitedRecord {
   fields: string[];
@@ -132,13 +133,15 @@ function chooseColumns(header: readonly string[], file: string, columns: ColumnC
 
 /**
  * Examples from a CSV (`,`) or TSV (tab) file. Columns default to prompt/completion, then text,
- * then input/output, then the first two columns (a single column is text).
+ * then input/output, then the first two columns (a single column is text). A column named "split"
+ * gives each record's split (./split.ts).
  */
 export function parseCsv(text: string, file: string, delimiter: ',' | '\t', columns?: ColumnChoice): Example[] {
   const records = parseDelimited(text, file, delimiter);
   if (records.length === 0) return [];
   const header = records[0].fields;
   const chosen = chooseColumns(header, file, columns);
+  const splitColumn = findColumn(header, 'split');
   const examples: Example[] = [];
   for (let r = 1; r < records.length; r++) {
     const { fields, line } = records[r];
@@ -146,7 +149,9 @@ export function parseCsv(text: string, file: string, delimiter: ',' | '\t', colu
       const what = delimiter === ',' ? 'a comma' : 'a tab';
       throw new DataError(file, `has ${fields.length} fields but the header has ${header.length} (${what} inside an unquoted field?)`, line);
     }
-    examples.push('text' in chosen ? { text: fields[chosen.text], line } : { prompt: fields[chosen.prompt], completion: fields[chosen.completion], line });
+    const example: Example = 'text' in chosen ? { text: fields[chosen.text], line } : { prompt: fields[chosen.prompt], completion: fields[chosen.completion], line };
+    if (splitColumn >= 0) example.split = splitField(fields[splitColumn], (detail) => new DataError(file, detail, line));
+    examples.push(example);
   }
   return examples;
 }

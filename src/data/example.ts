@@ -3,6 +3,9 @@
 
 import type { ChatMessage } from '../model/tokenizer';
 
+/** A split a record may name for itself (the names Hugging Face's datasets use). */
+export type SplitName = 'train' | 'validation' | 'test';
+
 export interface CompletionExample {
   prompt: string;
   completion: string;
@@ -13,11 +16,13 @@ export interface CompletionExample {
    */
   templated?: boolean;
   line?: number;
+  split?: SplitName;
 }
 
 export interface TextExample {
   text: string;
   line?: number;
+  split?: SplitName;
 }
 
 export type Example = CompletionExample | TextExample;

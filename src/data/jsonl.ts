@@ -2,12 +2,14 @@
 //   {"prompt": ..., "completion": ...}   the loss counts the completion only
 //   {"text": ...}                         the loss counts every token
 //   {"messages": [{"role", "content"}…]}  a conversation whose last assistant reply is the completion
-// Other fields (ids, metadata) are ignored. A `.json` file holding one JSON array of such objects is
+// A record may name its split ("split": "train", "validation" or "test"; see ./split.ts); other fields
+// (ids, metadata) are ignored. A `.json` file holding one JSON array of such objects is
 // read as well, since many published datasets are saved that way.
 
 import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../model/json';
 import { DataError } from './errors';
 import type { ChatFormatter, ChatMessage, CompletionExample, Example } from './example';
+import { splitField } from './split';
 import { forEachLine } from './lines';
 
 type Fail = (detail: string) => DataError;
@@ -69,8 +71,15 @@ function fromMessages(value: unknown, chat: ChatFormatter | null, fail: Fail): C
   return { prompt, completion, templated: true };
 }
 
-/** One parsed JSON value as an example; prompt/completion wins over text when a record has both. */
+/** One parsed JSON value as an example, with its split when it names one. */
 export function exampleFromJson(value: unknown, chat: ChatFormatter | null, fail: Fail): Example {
+  const example = exampleShape(value, chat, fail);
+  const split = isObject(value) ? splitField(value.split, fail) : undefined;
+  return split === undefined ? example : { ...example, split };
+}
+
+/** Prompt/completion wins over text when a record has both. */
+function exampleShape(value: unknown, chat: ChatFormatter | null, fail: Fail): Example {
   if (!isObject(value)) throw fail(`is ${describe(value)}, ${SHAPES}`);
   if ('messages' in value) return fromMessages(value.messages, chat, fail);
   if ('prompt' in value || 'completion' in value) {

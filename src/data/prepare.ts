@@ -9,6 +9,7 @@ import { DataError } from './errors';
 import type { Example } from './example';
 import { detectLabels, type LabelSet } from './labels';
 import { parseDataset, type DataFormat } from './parse';
+import { namedSplit } from './split';
 import { completionIds, countTargets, fitSequence, promptLength, tokenizeExample, tokenPlan, type DataTokenizer, type TokenPlan, type TokenSequence } from './tokenize';
 
 export interface PrepareOptions {
@@ -16,9 +17,9 @@ export interface PrepareOptions {
   seqLen: number;
   /** B, rows per batch (--batch-size). */
   batchSize: number;
-  /** Drives the split and every epoch's order. */
+  /** Drives the split (unless the records name theirs) and every epoch's order. */
   seed: number;
-  /** Share of examples held out for validation; default 0.1. */
+  /** Share of examples held out for validation when the records name no split; default 0.1. */
   valFraction?: number;
   /** Overrides the format the file extension names. */
   format?: DataFormat;
@@ -40,10 +41,15 @@ export interface DatasetStats {
   dropped: number;
   /** Examples left out because they hold nothing to learn (an empty text, say). */
   empty: number;
+  /** 'file': the records name their splits (./split.ts); 'seed': validation drawn by the seed. */
+  splitFrom: 'file' | 'seed';
   trainExamples: number;
   valExamples: number;
+  /** Only a file's named test split has any; nothing trains or chooses on them. */
+  testExamples: number;
   trainRows: number;
   valRows: number;
+  testRows: number;
   /** Counted targets in one pass: what the mean losses average over. */
   trainTargets: number;
   valTargets: number;
@@ -63,9 +69,11 @@ export interface PreparedDataset {
   /** The usable examples on each side of the split, in file order. */
   trainExamples: Example[];
   valExamples: Example[];
+  testExamples: Example[];
   /** Rows of at most T tokens, tokenised and masked. */
   train: TokenSequence[];
   val: TokenSequence[];
+  test: TokenSequence[];
   labels: ClassLabels | null;
   stats: DatasetStats;
   /** Training batches across epochs, from a saved {epoch, index}. */
@@ -133,10 +141,13 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   const usable = [...rowsOf.keys()];
   if (usable.length === 0) throw noUsableExamples(file, seqs, tooLong, empty, seqLen);
 
-  const { train: trainIds, val: valIds } = splitTrainVal(usable, seed, valFraction);
+  const named = namedSplit(file, examples, usable);
+  const { train: trainIds, val: valIds } = named ?? splitTrainVal(usable, seed, valFraction);
+  const testIds = named?.test ?? [];
   const rows = (ids: number[]) => (packing ? packSequences(ids.map((i) => seqs[i]), seqLen) : ids.flatMap((i) => rowsOf.get(i) ?? []));
   const train = rows(trainIds);
   const val = rows(valIds);
+  const test = rows(testIds);
   if (train.length === 0) throw new DataError(file, 'packing leaves no training row with a target: turn packing off or add data');
 
   const found = detectLabels(usable.map((i) => examples[i]));
@@ -150,10 +161,13 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
     split,
     dropped: tooLong.length,
     empty,
+    splitFrom: named ? 'file' : 'seed',
     trainExamples: trainIds.length,
     valExamples: valIds.length,
+    testExamples: testIds.length,
     trainRows: train.length,
     valRows: val.length,
+    testRows: test.length,
     trainTargets: targets(train),
     valTargets: targets(val),
   };
@@ -166,8 +180,10 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
     plan,
     trainExamples: trainIds.map((i) => examples[i]),
     valExamples: valIds.map((i) => examples[i]),
+    testExamples: testIds.map((i) => examples[i]),
     train,
     val,
+    test,
     labels,
     stats,
     schedule,

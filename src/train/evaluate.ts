@@ -1,6 +1,9 @@
 // Evaluation: validation loss (mean over every counted validation token), and for
-// classification-style data the accuracy of picking the label whose continuation the model finds
-// most likely after the prompt.
+// classification-style data the accuracy of picking the label the model finds most likely after the
+// prompt. When the labels begin with different tokens (" positive" / " negative"), that choice is
+// read from the logits of the loss pass itself: the label whose first token scores highest at the
+// end of the prompt, the one greedy decoding would start. Otherwise every label is scored by its
+// summed loss, one row per (example, label). See docs/gora.md, "Evaluation".
 
 import type { Transformer } from '../engine/transformer';
 import { makeBatch } from '../data/batch';
@@ -33,6 +36,66 @@ export async function meanTokenLoss(model: Transformer, rows: readonly TokenSequ
   return { loss: tokens > 0 ? sum / tokens : NaN, tokens };
 }
 
+export interface RowsScore {
+  /** Mean loss over every counted token of the rows scored. */
+  loss: number;
+  tokens: number;
+  /** Share of the scored rows whose completion is a label that the model picks; null without labels. */
+  accuracy: number | null;
+  /** Rows counted for accuracy (those whose completion is one of the labels), else the rows scored. */
+  examples: number;
+}
+
+/** Which label a row's completion is (-1: none), and where its prompt ends. */
+function labelOf(row: TokenSequence, labels: ClassLabels): { own: number; promptEnd: number } {
+  const promptEnd = promptLength(row);
+  const completion = row.ids.subarray(promptEnd);
+  const own = labels.tokens.findIndex((l) => l.length === completion.length && l.every((id, i) => id === completion[i]));
+  return { own, promptEnd };
+}
+
+/** Labels that their first token tells apart: one forward pass decides between them. */
+export function firstTokensDiffer(labels: ClassLabels): boolean {
+  return new Set(labels.tokens.map((l) => l[0])).size === labels.tokens.length;
+}
+
+/**
+ * Loss and accuracy of `rows` (at most `maxBatches` batches of them; 0: all) in one pass over them
+ * when the labels' first tokens differ, otherwise the loss pass and labelAccuracy on the same rows.
+ */
+export async function scoreRows(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, maxBatches = 0): Promise<RowsScore> {
+  const { B, T } = model.shape;
+  const V = model.spec.vocabSize;
+  const scored = maxBatches > 0 ? rows.slice(0, maxBatches * B) : rows;
+  const oneAnswer = labels !== null && firstTokensDiffer(labels);
+  let sum = 0;
+  let tokens = 0;
+  let right = 0;
+  let counted = 0;
+  for (let first = 0; first < scored.length; first += B) {
+    const group = scored.slice(first, first + B);
+    const batch = makeBatch(group, B, T, pad);
+    model.setBatch(batch.tokens, batch.targets);
+    await model.gpu.run('validation', (enc) => model.forward(enc, null));
+    sum += (await rowLossSums(model)).reduce((a, b) => a + b, 0);
+    tokens += batch.count;
+    if (!oneAnswer) continue;
+    for (const [b, row] of group.entries()) {
+      const { own, promptEnd } = labelOf(row, labels);
+      if (own < 0 || promptEnd === 0) continue;
+      // Row b's logits at the prompt's last token predict the completion's first.
+      const logits = await model.gpu.readF32(model.logits, V, (b * T + promptEnd - 1) * V);
+      const firstScores = labels.tokens.map((l) => logits[l[0]]);
+      if (firstScores.indexOf(Math.max(...firstScores)) === own) right++;
+      counted++;
+    }
+  }
+  const loss = tokens > 0 ? sum / tokens : NaN;
+  if (oneAnswer) return { loss, tokens, accuracy: counted > 0 ? right / counted : null, examples: counted > 0 ? counted : scored.length };
+  const acc = await labelAccuracy(model, scored, labels, pad);
+  return { loss, tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? scored.length };
+}
+
 /**
  * For each validation example whose completion is one of the labels: score every label by the
  * summed loss of its tokens after the prompt and count the example right when the lowest is its own.
@@ -43,10 +106,9 @@ export async function labelAccuracy(model: Transformer, rows: readonly TokenSequ
   const candidates: TokenSequence[] = [];
   const truth: number[] = [];
   for (const row of rows) {
-    const prompt = row.ids.subarray(0, promptLength(row));
-    const completion = Array.from(row.ids.subarray(prompt.length));
-    const own = labels.tokens.findIndex((l) => l.length === completion.length && l.every((id, i) => id === completion[i]));
-    if (own < 0 || prompt.length === 0) continue;
+    const { own, promptEnd } = labelOf(row, labels);
+    if (own < 0 || promptEnd === 0) continue;
+    const prompt = row.ids.subarray(0, promptEnd);
     truth.push(own);
     for (const label of labels.tokens) {
       // Keep the end of a long prompt: the label must follow it directly.

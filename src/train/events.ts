@@ -28,6 +28,8 @@ export type JobEvent =
   | { type: 'init'; baseLoss: number; initLoss: number }
   | { type: 'step'; step: number; of: number; loss: number; lr: number; tokensPerSecond: number; elapsed: number; remaining: number }
   | { type: 'evaluation'; evaluation: Evaluation }
+  /** After training, the scores on the test split the data names (none is sent when it names none). */
+  | { type: 'test'; evaluation: Evaluation }
   | { type: 'generations'; samples: Generation[] }
   /** A checkpoint was saved (`where`, when the sink says) or could not be (`error`): the run goes on either way. */
   | { type: 'checkpoint'; step: number; where: string | null; error: string | null }

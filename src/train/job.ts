@@ -17,7 +17,7 @@ import type { ScanResult } from '../gora/scan';
 import { checkpointDtype, type OpenedModel } from '../model/load';
 import { checkConfig, modifiesBaseWeights, needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
-import { labelAccuracy, meanTokenLoss } from './evaluate';
+import { scoreRows } from './evaluate';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
@@ -90,6 +90,11 @@ export interface JobResult {
   steps: StepRecord[];
   evaluations: Evaluation[];
   final: Evaluation;
+  /**
+   * The same scores on the test split the data names (src/data/split.ts), after training; null when
+   * it names none. Reported only: nothing in a run is chosen by them.
+   */
+  test: Evaluation | null;
   generations: Generation[];
   seconds: Partial<Record<Phase, number>>;
   /** Every batch used, in order, for the data manifest. */
@@ -194,11 +199,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     });
 
     const evaluate = async (step: number): Promise<Evaluation> => {
-      const val = await meanTokenLoss(model, data.val, data.plan.pad, config.evalBatches);
-      // The same rows the loss reads: --eval-batches bounds the whole evaluation, accuracy included.
-      const rows = config.evalBatches > 0 ? data.val.slice(0, config.evalBatches * B) : data.val;
-      const acc = await labelAccuracy(model, rows, data.labels, data.plan.pad);
-      const evaluation = { step, loss: val.loss, tokens: val.tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? rows.length };
+      // Loss and accuracy on the same rows: the evaluation-batches setting bounds both.
+      const { loss, tokens, accuracy, examples } = await scoreRows(model, data.val, data.labels, data.plan.pad, config.evalBatches);
+      const evaluation = { step, loss, tokens, accuracy, examples };
       emit({ type: 'evaluation', evaluation });
       return evaluation;
     };
@@ -309,13 +312,15 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       return records;
     });
 
-    const { final, generations } = await timed('evaluate', async () => {
+    const { final, test, generations } = await timed('evaluate', async () => {
       const final = data.valBatchCount > 0 ? await evaluate(config.steps) : { step: config.steps, loss: NaN, tokens: 0, accuracy: null, examples: 0 };
+      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad)) } : null;
+      if (test) emit({ type: 'test', evaluation: test });
       const adapted = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
       const decode = (ids: ArrayLike<number>) => opened.tokenizer?.decode(Array.from(ids), { skipSpecialTokens: true }) ?? Array.from(ids).join(' ');
       const generations = prompts.map((p, i) => ({ prompt: decode(p), base: decode(baseGenerations[i]), adapted: decode(adapted[i]) }));
       if (generations.length) emit({ type: 'generations', samples: generations });
-      return { final, generations };
+      return { final, test, generations };
     });
     if (final.examples > 0 || data.valBatchCount > 0) evaluations.push(final);
 
@@ -326,7 +331,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const estimate = estimateMemory(spec, B, T, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
     const memory = { estimate, peakBytes: gpu.peakBytes - heldBefore };
     emit({ type: 'memory', peakBytes: memory.peakBytes, estimateBytes: estimate.peak });
-    return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches }, memory };
+    return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, test, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches }, memory };
   } catch (error) {
     throw explainFailure(error, position);
   } finally {

@@ -63,6 +63,7 @@ describe('run records', () => {
         steps: [{ step: 0, loss: 2, lr: 1e-4 }, { step: 1, loss: 1, lr: 3e-4 }],
         evaluations: [{ step: 2, loss: 1.25, tokens: 9, accuracy: 0.75, examples: 4 }],
         final: { step: 2, loss: 1.25, tokens: 9, accuracy: 0.75, examples: 4 },
+        test: { step: 2, loss: 1.5, tokens: 8, accuracy: 0.5, examples: 4 },
         seconds: { load: 0.5, scan: 1, train: 2.5, evaluate: 1 },
       },
       12345,
@@ -73,6 +74,8 @@ describe('run records', () => {
       lr: 3e-4,
       valLoss: 1.25,
       accuracy: 0.75,
+      testLoss: 1.5,
+      testAccuracy: 0.5,
       trainableParameters: 40,
       trainSeconds: 2.5,
       totalSeconds: 5,
@@ -89,6 +92,7 @@ describe('run records', () => {
     run = foldEvent(run, { type: 'step', step: 1, of: 1, loss: 0.9, lr: 2e-4, tokensPerSecond: 1, elapsed: 1, remaining: 0 });
     run = foldEvent(run, { type: 'phase', phase: 'train', status: 'end', seconds: 3 });
     run = foldEvent(run, { type: 'evaluation', evaluation: { step: 1, loss: 0.8, tokens: 5, accuracy: null, examples: 3 } });
+    run = foldEvent(run, { type: 'test', evaluation: { step: 1, loss: 0.85, tokens: 6, accuracy: null, examples: 3 } });
     expect(recordFromRun(run)).toBeNull();
     const done = { ...run, status: 'done' as const, memory: { bytes: 1, peak: 2048 }, files: { 'gora_report.json': new TextEncoder().encode('{"budget":{"trainable_parameters":640}}') } };
     expect(recordFromRun(done)).toEqual({
@@ -97,6 +101,8 @@ describe('run records', () => {
       lr: 2e-4,
       valLoss: 0.8,
       accuracy: null,
+      testLoss: 0.85,
+      testAccuracy: null,
       trainableParameters: 640,
       trainSeconds: 3,
       totalSeconds: 3,

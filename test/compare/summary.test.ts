@@ -10,6 +10,8 @@ function record(change: Partial<RunRecord>): RunRecord {
     lr: 2e-4,
     valLoss: 1,
     accuracy: 0.5,
+    testLoss: null,
+    testAccuracy: null,
     trainableParameters: 100,
     trainSeconds: 10,
     totalSeconds: 12,

@@ -8,6 +8,8 @@ const base: RunRecord = {
   lr: 0.002,
   valLoss: 0.41,
   accuracy: 0.6,
+  testLoss: null,
+  testAccuracy: null,
   trainableParameters: 74752,
   trainSeconds: 10,
   totalSeconds: 11,
@@ -47,6 +49,14 @@ describe('formatTable', () => {
     expect(lines[3].slice(column).startsWith('74,752')).toBe(true);
   });
 
+  it('adds test columns when the runs scored a test split', () => {
+    const tested = summarize([{ ...base, testLoss: 0.43, testAccuracy: 0.58 }, { ...base, seed: 1, testLoss: 0.45, testAccuracy: 0.62 }], ['lora']);
+    const lines = formatTable(tested).split('\n');
+    expect(lines[0]).toMatch(/accuracy %\s+test loss\s+test accuracy %\s+trainable/);
+    expect(lines[2]).toMatch(/0\.4400 ± 0\.0141\s+60\.0 ± 2\.8/);
+    expect(comparisonCsv(tested).split('\r\n')[1].split(',').slice(8, 12).map(Number)).toEqual([0.44, expect.closeTo(Math.SQRT2 * 0.01, 12), 0.6, expect.closeTo(Math.SQRT2 * 0.02, 12)]);
+  });
+
   it('drops the accuracy column when no run has labels', () => {
     const none = summarize([{ ...base, accuracy: null }], ['lora']);
     expect(formatTable(none)).not.toMatch(/accuracy/);
@@ -61,13 +71,13 @@ describe('comparisonCsv', () => {
     const gora = lines[1].split(',');
     const lora = lines[2].split(',');
     expect(gora.slice(0, 8)).toEqual(['gora', '1', '0', '0.0003', '0.4', '', '0.62', '']);
-    expect(gora.slice(12)).toEqual(['4', '32', '18']);
+    expect(gora.slice(16)).toEqual(['4', '32', '18']);
     expect(lora[0]).toBe('lora');
     expect(lora[2]).toBe('0 1');
     expect(Number(lora[4])).toBeCloseTo(0.42, 12);
     expect(Number(lora[5])).toBeCloseTo(Math.SQRT2 * 0.01, 12);
-    expect(lora[11]).toBe(String(3 * 2 ** 20));
-    expect(lora.slice(12)).toEqual(['', '', '']);
+    expect(lora[15]).toBe(String(3 * 2 ** 20));
+    expect(lora.slice(16)).toEqual(['', '', '']);
   });
 
   it('quotes fields with commas, quotes and line breaks', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '../../src/model/tokenizer';
 import { countPretokens, trainBpe } from '../../scripts/corpus/bpe';
 import { pretokenize, SPECIAL_TOKENS } from '../../scripts/corpus/byte-level';
-import { joinDocuments, loadDocuments, splitHeldOut } from '../../scripts/corpus/sources';
+import { joinDocuments, loadDocuments, splitHeldOut, TOKENIZER_SOURCES } from '../../scripts/corpus/sources';
 import { HELD_OUT_FRACTION, SPLIT_SEED } from '../../scripts/corpus/cache';
 import { buildTokenizerFiles, serialise, tokenizerConfig, tokenizerJson } from '../../scripts/corpus/tokenizer-files';
 
@@ -69,7 +69,7 @@ describe('trainBpe', () => {
 
 describe('the committed tokenizer', () => {
   it('is what scripts/build-tokenizer.ts trains from the corpus, byte for byte', () => {
-    const { train } = splitHeldOut(loadDocuments(), HELD_OUT_FRACTION, SPLIT_SEED);
+    const { train } = splitHeldOut(loadDocuments(TOKENIZER_SOURCES), HELD_OUT_FRACTION, SPLIT_SEED);
     const files = buildTokenizerFiles(joinDocuments(train));
     expect(serialise(files.tokenizerJson)).toBe(readFileSync(join(MODEL, 'tokenizer.json'), 'utf8'));
     expect(serialise(files.tokenizerConfig)).toBe(readFileSync(join(MODEL, 'tokenizer_config.json'), 'utf8'));

@@ -13,7 +13,7 @@ export function ResultsView() {
     <section className="panel wide" aria-labelledby="results-title" data-testid="results-view">
       <h2 id="results-title">Results</h2>
       {final && (
-        <p data-testid="final-evaluation">
+        <p data-testid="final-evaluation" data-accuracy={final.accuracy ?? undefined}>
           Validation loss <strong>{final.loss.toFixed(4)}</strong>
           {final.accuracy !== null && (
             <>
@@ -27,6 +27,18 @@ export function ResultsView() {
               · GoRA's initial adapter took the scan-batch loss from {run.init.baseLoss.toFixed(3)} to {run.init.initLoss.toFixed(3)} before any training step
             </span>
           )}
+        </p>
+      )}
+      {run.test && (
+        <p data-testid="test-evaluation" data-accuracy={run.test.accuracy ?? undefined}>
+          Test split loss <strong>{run.test.loss.toFixed(4)}</strong>
+          {run.test.accuracy !== null && (
+            <>
+              {' '}
+              · accuracy <strong>{(100 * run.test.accuracy).toFixed(1)} %</strong> on {run.test.examples} examples
+            </>
+          )}
+          <span className="muted"> · the rows the data file sets aside as its test split: nothing in the run was chosen by them</span>
         </p>
       )}
       {run.generations.length > 0 && (

@@ -22,6 +22,8 @@ export function recordFromRun(run: RunState): RunRecord | null {
     lr: run.config.lr,
     valLoss: final && Number.isFinite(final.loss) ? final.loss : null,
     accuracy: final?.accuracy ?? null,
+    testLoss: run.test && Number.isFinite(run.test.loss) ? run.test.loss : null,
+    testAccuracy: run.test?.accuracy ?? null,
     trainableParameters: trainableOfRun(run) ?? 0,
     trainSeconds: run.phases.train.seconds ?? 0,
     totalSeconds: PHASES.reduce((sum, p) => sum + (run.phases[p].seconds ?? 0), 0),

@@ -32,6 +32,8 @@ export interface RunState {
   init: { baseLoss: number; initLoss: number } | null;
   steps: Array<{ step: number; loss: number; lr: number }>;
   evaluations: Evaluation[];
+  /** Scores on the test split the data names, after training; null when it names none. */
+  test: Evaluation | null;
   generations: Generation[];
   speed: { tokensPerSecond: number; elapsed: number; remaining: number } | null;
   /**
@@ -53,7 +55,7 @@ export function newRun(id: string, label: string, config: JobConfig): RunState {
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
-  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null };
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null };
 }
 
 function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {
@@ -88,6 +90,8 @@ export function foldEventAt(run: RunState, event: JobEvent, now: number): RunSta
       );
     case 'evaluation':
       return { ...run, evaluations: [...run.evaluations, event.evaluation] };
+    case 'test':
+      return { ...run, test: event.evaluation };
     case 'generations':
       return { ...run, generations: event.samples };
     case 'checkpoint':
