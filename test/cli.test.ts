@@ -126,7 +126,7 @@ describe('gora finetune and eval', () => {
       [write('bad.jsonl', '{"prompt": "a", "completion": "b"}\n{"prompt": "oops"\n'), /^gora: bad\.jsonl line 2: invalid JSON/, []],
       [write('cols.csv', 'question,answer\nhi,there\n'), /^gora: cols\.csv line 1: has no column "prompt"/, ['--prompt-column', 'prompt']],
       [write('empty.jsonl', ''), /^gora: empty\.jsonl: is empty/, []],
-      [write('long.jsonl', JSON.stringify({ prompt: 'word '.repeat(200), completion: ' yes' }) + '\n'), /longer than --seq-len 64/, []],
+      [write('long.jsonl', JSON.stringify({ prompt: 'word '.repeat(200), completion: ' yes' }) + '\n'), /longer than the sequence length 64/, []],
     ];
     for (const [file, message, extra] of cases) {
       // No GPU driver: reaching the GPU would fail differently, so a data message proves the order.

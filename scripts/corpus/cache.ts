@@ -3,7 +3,7 @@
 // with the packages it was built from) rather than committed.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { joinDocuments, loadDocuments, packageVersion, SOURCES, splitHeldOut, type Document } from './sources';
 
@@ -58,27 +58,4 @@ export function buildCorpus(dir: string = DEFAULT_CORPUS_DIR): CorpusManifest {
   writeFileSync(join(dir, HELD_OUT_FILE), heldOutText);
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
-}
-
-export interface Corpus {
-  manifest: CorpusManifest;
-  train: string;
-  heldOut: string;
-}
-
-/** The cached corpus, rebuilt first when it is missing or was built from other package versions. */
-export function readCorpus(dir: string = DEFAULT_CORPUS_DIR): Corpus {
-  const manifestPath = join(dir, MANIFEST_FILE);
-  let manifest: CorpusManifest | null = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as CorpusManifest) : null;
-  const stale =
-    manifest === null ||
-    manifest.sources.length !== SOURCES.length ||
-    manifest.sources.some((s) => packageVersion(s.npmPackage) !== s.version) ||
-    ![TRAIN_FILE, HELD_OUT_FILE].every((f) => existsSync(join(dir, f)));
-  if (stale) manifest = buildCorpus(dir);
-  return {
-    manifest: manifest as CorpusManifest,
-    train: readFileSync(join(dir, TRAIN_FILE), 'utf8'),
-    heldOut: readFileSync(join(dir, HELD_OUT_FILE), 'utf8'),
-  };
 }

@@ -13,9 +13,9 @@ import { namedSplit } from './split';
 import { completionIds, countTargets, fitSequence, promptLength, tokenizeExample, tokenPlan, type DataTokenizer, type TokenPlan, type TokenSequence } from './tokenize';
 
 export interface PrepareOptions {
-  /** T, tokens per row (--seq-len). */
+  /** T, tokens per row (the sequence length). */
   seqLen: number;
-  /** B, rows per batch (--batch-size). */
+  /** B, rows per batch (the batch size). */
   batchSize: number;
   /** Drives the split (unless the records name theirs) and every epoch's order. */
   seed: number;
@@ -88,20 +88,20 @@ export interface PreparedDataset {
 function checkOptions(file: string, options: PrepareOptions): number {
   const { seqLen, batchSize, seed } = options;
   const valFraction = options.valFraction ?? 0.1;
-  if (!Number.isSafeInteger(seqLen) || seqLen < 2) throw new DataError(file, `--seq-len ${seqLen} is too small: use a whole number of at least 2`);
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DataError(file, `--batch-size ${batchSize} is not valid: use a whole number of at least 1`);
-  if (!Number.isSafeInteger(seed)) throw new DataError(file, `--seed ${seed} is not valid: use a whole number`);
-  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(file, `--val-fraction ${valFraction} is not valid: use a number from 0 up to (not including) 1`);
+  if (!Number.isSafeInteger(seqLen) || seqLen < 2) throw new DataError(file, `the sequence length ${seqLen} is too small: use a whole number of at least 2`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DataError(file, `the batch size ${batchSize} is not valid: use a whole number of at least 1`);
+  if (!Number.isSafeInteger(seed)) throw new DataError(file, `the seed ${seed} is not valid: use a whole number`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(file, `the validation fraction ${valFraction} is not valid: use a number from 0 up to (not including) 1`);
   return valFraction;
 }
 
 function noUsableExamples(file: string, seqs: readonly TokenSequence[], tooLong: number[], empty: number, seqLen: number): DataError {
   if (tooLong.length === seqs.length) {
     const shortest = tooLong.reduce((min, i) => Math.min(min, promptLength(seqs[i])), Infinity);
-    return new DataError(file, `all ${seqs.length} examples are longer than --seq-len ${seqLen} (no completion token fits): raise --seq-len to at least ${shortest + 1}`);
+    return new DataError(file, `all ${seqs.length} examples are longer than the sequence length ${seqLen} (no completion token fits): raise the sequence length to at least ${shortest + 1}`);
   }
   if (tooLong.length === 0) return new DataError(file, `none of the ${empty} examples has anything to learn (empty completions or texts): fix the data`);
-  return new DataError(file, `no usable examples: ${tooLong.length} are longer than --seq-len ${seqLen} and ${empty} are empty: raise --seq-len or fix the data`);
+  return new DataError(file, `no usable examples: ${tooLong.length} are longer than the sequence length ${seqLen} and ${empty} are empty: raise the sequence length or fix the data`);
 }
 
 function targets(rows: readonly TokenSequence[]): number {

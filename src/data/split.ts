@@ -1,6 +1,6 @@
 // Splits that the data names itself. A dataset may fix which records train, which validate and which
 // are the test set (as published datasets do, and as the sentiment sample does), so that the split
-// does not depend on a run's seed: then every record names one, and --val-fraction is not used.
+// does not depend on a run's seed: then every record names one, and the validation fraction is not used.
 // Without split fields the validation rows are drawn by the seed (./dataset.ts).
 
 import { DataError } from './errors';

@@ -50,6 +50,8 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     training: result.steps,
     evaluations: result.evaluations,
     final: result.final,
+    // Scores on the test split the data names (null when none): reported, never used to choose.
+    test: result.test,
     generations: result.generations,
     seconds: result.seconds,
     // Bytes: the dry run's estimate of this run (src/train/memory-estimate.ts) and the measured peak.

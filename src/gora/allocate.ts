@@ -70,7 +70,7 @@ function checkSettings(s: AllocationSettings): void {
   for (const [name, value] of [['rank', s.rankRef], ['rank-min', s.rankMin], ['rank-max', s.rankMax]] as const) {
     if (!Number.isInteger(value) || value < 0) throw new RangeError(`--${name} must be a non-negative integer, got ${value}`);
   }
-  if (s.rankRef < 1) throw new RangeError(`--rank must be at least 1, got ${s.rankRef}`);
-  if (s.rankMin > s.rankMax) throw new RangeError(`--rank-min (${s.rankMin}) is above --rank-max (${s.rankMax})`);
+  if (s.rankRef < 1) throw new RangeError(`the rank (r_ref) must be at least 1, got ${s.rankRef}`);
+  if (s.rankMin > s.rankMax) throw new RangeError(`the min rank (${s.rankMin}) is above the max rank (${s.rankMax})`);
   if (!(s.features in FEATURES)) throw new RangeError(`--features must be id, sqrt or log1p, got ${s.features}`);
 }

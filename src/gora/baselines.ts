@@ -21,7 +21,7 @@ export interface Factors {
  * (A = A·m**0.25/stable_gamma**0.5, B likewise). `svd` must hold at least 2r triplets.
  */
 export function loraGaFactors(svd: Svd, m: number, n: number, r: number, stableGamma = LORA_GA_STABLE_GAMMA): Factors {
-  if (svd.k < 2 * r) throw new RangeError(`LoRA-GA at rank ${r} needs the top ${2 * r} singular vectors of a [${m}, ${n}] gradient, and it has ${Math.min(m, n)}: lower --rank to at most ${Math.floor(Math.min(m, n) / 2)}`);
+  if (svd.k < 2 * r) throw new RangeError(`LoRA-GA at rank ${r} needs the top ${2 * r} singular vectors of a [${m}, ${n}] gradient, and it has ${Math.min(m, n)}: lower the rank (r_ref) to at most ${Math.floor(Math.min(m, n) / 2)}`);
   const c = m ** 0.25 / Math.sqrt(stableGamma);
   const A = new Float32Array(r * n);
   const B = new Float32Array(m * r);
@@ -36,7 +36,7 @@ export function loraGaFactors(svd: Svd, m: number, n: number, r: number, stableG
  * so s·B₀A₀ = U_r S_r V_rᵀ, W's principal part (PEFT divides S_r by s before the square root, the same).
  */
 export function pissaFactors(svd: Svd, m: number, n: number, r: number, scale: number): Factors {
-  if (svd.k < r) throw new RangeError(`PiSSA at rank ${r} needs the top ${r} singular vectors of a [${m}, ${n}] weight, and it has ${Math.min(m, n)}: lower --rank to at most ${Math.min(m, n)}`);
+  if (svd.k < r) throw new RangeError(`PiSSA at rank ${r} needs the top ${r} singular vectors of a [${m}, ${n}] weight, and it has ${Math.min(m, n)}: lower the rank (r_ref) to at most ${Math.min(m, n)}`);
   const A = new Float32Array(r * n);
   const B = new Float32Array(m * r);
   for (let i = 0; i < r; i++) {

@@ -144,7 +144,7 @@ export function uniformLoraInit(targets: readonly LinearTarget[], config: JobCon
 
 function checkLoraGaRank(targets: readonly LinearTarget[], r: number): void {
   for (const t of targets) {
-    if (2 * r > Math.min(t.out, t.in)) throw new RangeError(`LoRA-GA at rank ${r} needs 2r = ${2 * r} singular vectors, and ${t.module} is [${t.out}, ${t.in}]: use --rank ${Math.floor(Math.min(...targets.map((x) => Math.min(x.out, x.in))) / 2)} or less`);
+    if (2 * r > Math.min(t.out, t.in)) throw new RangeError(`LoRA-GA at rank ${r} needs 2r = ${2 * r} singular vectors, and ${t.module} is [${t.out}, ${t.in}]: use a rank (r_ref) of ${Math.floor(Math.min(...targets.map((x) => Math.min(x.out, x.in))) / 2)} or less`);
   }
 }
 

@@ -98,12 +98,12 @@ describe('prepareDataset refuses unusable data before any GPU work', () => {
     );
   });
 
-  it('every example longer than --seq-len, saying how far to raise it', async () => {
+  it('every example longer than the sequence length, saying how far to raise it', async () => {
     const tokenizer = await fixtureTokenizer();
     const text = jsonl(Array.from({ length: 3 }, (_, i) => ({ prompt: `The cat sat on the mat ${i}`, completion: ' ok' })));
     const shortest = tokenizer.encode('The cat sat on the mat 0').length;
     expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, seqLen: 4 })).message).toBe(
-      `d.jsonl: all 3 examples are longer than --seq-len 4 (no completion token fits): raise --seq-len to at least ${shortest + 1}`,
+      `d.jsonl: all 3 examples are longer than the sequence length 4 (no completion token fits): raise the sequence length to at least ${shortest + 1}`,
     );
     expect(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, seqLen: shortest + 1 })).not.toThrow();
   });
@@ -115,7 +115,7 @@ describe('prepareDataset refuses unusable data before any GPU work', () => {
     );
     const mixed = jsonl([{ text: '' }, { prompt: 'The cat sat on the mat', completion: ' ok' }]);
     expect(dataError(() => prepareDataset(mixed, 'd.jsonl', tokenizer, { ...OPTIONS, seqLen: 3 })).message).toBe(
-      'd.jsonl: no usable examples: 1 are longer than --seq-len 3 and 1 are empty: raise --seq-len or fix the data',
+      'd.jsonl: no usable examples: 1 are longer than the sequence length 3 and 1 are empty: raise the sequence length or fix the data',
     );
   });
 
@@ -137,11 +137,11 @@ describe('prepareDataset refuses unusable data before any GPU work', () => {
     const tokenizer = await fixtureTokenizer();
     const text = '{"text": "a b c"}';
     expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, seqLen: 1 })).message).toBe(
-      'd.jsonl: --seq-len 1 is too small: use a whole number of at least 2',
+      'd.jsonl: the sequence length 1 is too small: use a whole number of at least 2',
     );
-    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, batchSize: 0 })).message).toMatch(/--batch-size 0 is not valid/);
-    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, valFraction: 1 })).message).toMatch(/--val-fraction 1 is not valid/);
-    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, seed: 0.5 })).message).toMatch(/--seed 0.5 is not valid/);
+    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, batchSize: 0 })).message).toMatch(/the batch size 0 is not valid/);
+    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, valFraction: 1 })).message).toMatch(/the validation fraction 1 is not valid/);
+    expect(dataError(() => prepareDataset(text, 'd.jsonl', tokenizer, { ...OPTIONS, seed: 0.5 })).message).toMatch(/the seed 0.5 is not valid/);
   });
 });
 

@@ -55,8 +55,8 @@ describe('GoRA rank allocation (docs/gora.md §4)', () => {
   });
 
   it('refuses bad settings and degenerate scans with clear messages', () => {
-    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankMin: 40 })).toThrow(/--rank-min \(40\) is above --rank-max \(32\)/);
-    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankRef: 0 })).toThrow(/--rank must be at least 1/);
+    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankMin: 40 })).toThrow(/the min rank \(40\) is above the max rank \(32\)/);
+    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankRef: 0 })).toThrow(/the rank \(r_ref\) must be at least 1/);
     expect(() => allocateRanks(LAYERS.map((l) => ({ ...l, importance: 0 })), DEFAULT_ALLOCATION)).toThrow(/every importance is zero/);
     expect(() => allocateRanks([{ ...LAYERS[0], importance: NaN }, LAYERS[1]], DEFAULT_ALLOCATION)).toThrow(/q is NaN/);
   });

@@ -178,7 +178,7 @@ describe('initial adapters of LoRA, rsLoRA, LoRA-GA and PiSSA on a fixture', asy
   it('refuses LoRA-GA ranks above half the smallest layer dimension, naming the layer', async () => {
     const e = await engine();
     try {
-      await expect(initialiseAdapters(e.model, targets, scanBatches, { ...defaultConfig('lora-ga'), rank: 9 }, { keepGradients: false })).rejects.toThrow(/needs 2r = 18 singular vectors, and .* is \[16, 48\]: use --rank 8 or less/);
+      await expect(initialiseAdapters(e.model, targets, scanBatches, { ...defaultConfig('lora-ga'), rank: 9 }, { keepGradients: false })).rejects.toThrow(/needs 2r = 18 singular vectors, and .* is \[16, 48\]: use a rank \(r_ref\) of 8 or less/);
     } finally {
       e.destroy();
     }
