@@ -7,7 +7,8 @@
 //     [--label NAME] [--out bench/results/sweep] [-- extra compare flags, e.g. --steps 80 --batch-size 8]
 //
 // Appends one entry per (method, rate) to OUT/sweep.json and rewrites OUT/sweep.md: a table per
-// label and method, the best rate by validation accuracy (then loss) marked.
+// label and method, the best rate by validation accuracy (then loss) marked. Without --methods and
+// --lrs it only rewrites sweep.md from sweep.json.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,12 +41,12 @@ const { values, positionals } = parseArgs({
   },
   allowPositionals: true,
 });
-if (!values.methods || !values.lrs) {
+if (Boolean(values.methods) !== Boolean(values.lrs)) {
   console.error('usage: scripts/sweep.ts --methods gora,lora --lrs 1e-3,2e-3 [--seeds N] [--label NAME] [--out DIR] [-- compare flags]');
   process.exit(2);
 }
-const methods = values.methods.split(',');
-const lrs = values.lrs.split(',');
+const methods = values.methods?.split(',') ?? [];
+const lrs = values.lrs?.split(',') ?? [];
 
 function compare(lr: string): Array<Omit<Entry, 'label' | 'flags'>> {
   const args = ['--methods', methods.join(','), '--lr', methods.map((m) => `${m}=${lr}`).join(','), '--seeds', values.seeds, '--json', ...positionals];

@@ -50,6 +50,8 @@ export function DatasetPanel() {
         <>
           <p className="muted" data-testid="dataset-stats">
             {stats.examples} examples → {stats.trainRows} for training, {stats.valRows} for validation
+            {stats.testRows ? `, ${stats.testRows} for test` : ''}
+            {stats.splitFrom === 'file' ? ' (the splits the file names)' : ''}
             {stats.truncated ? ` · ${stats.truncated} truncated` : ''}
             {stats.dropped ? ` · ${stats.dropped} too long, left out` : ''}
             {labels ? ` · labels ${labels.map((l) => JSON.stringify(l)).join(', ')}` : ''}
