@@ -51,7 +51,7 @@ describe('gora eval says which settings it assumed', () => {
   it('uses the flags it is given when there is no report, says so, and scores what the run held out when they match', async () => {
     const evaluated = await gora(['eval', ...model, '--adapter', bare, '--split', 'val', '--seed', '3', '--val-fraction', '0.25', '--seq-len', '40']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    expect(evaluated.stderr).toContain('eval: seed 3 (flag), val-fraction 0.25 (flag), seq-len 40 (flag), batch-size 4 (default), weights f16 (the checkpoint\'s dtype)');
+    expect(evaluated.stderr).toContain('eval: seed 3 (flag), val-fraction 0.25 (flag), seq-len 40 (flag), batch-size 8 (default), weights f16 (the checkpoint\'s dtype)');
     expect(evaluated.stderr).toContain('eval: WARNING: without gora_report.json this split cannot be checked');
     expect(Math.abs(JSON.parse(evaluated.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
   });

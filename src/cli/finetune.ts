@@ -74,7 +74,9 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   const modelFiles = await modelDirectory(modelDir);
   const model = await openModel(modelFiles);
   let data = await loadData(dataValues, model, config);
-  log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation rows of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
+  const testRows = data.stats.testRows > 0 ? `, ${data.stats.testRows} test` : '';
+  const named = data.stats.splitFrom === 'file' ? ' (the splits the file names)' : '';
+  log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation${testRows} rows${named} of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
   const problem = checkpoint && resumeProblem(checkpoint, config, data);
   if (problem) throw new UsageError(`--resume ${resumeDir}: ${problem}`);
   const outInfo = await stat(out).catch(() => null);

@@ -98,7 +98,7 @@ describe('run records', () => {
     expect(recordFromRun(done)).toEqual({
       method: 'lora',
       seed: 2,
-      lr: 2e-4,
+      lr: 1e-3,
       valLoss: 0.8,
       accuracy: null,
       testLoss: 0.85,

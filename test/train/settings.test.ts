@@ -66,7 +66,8 @@ describe('the settings table', () => {
       expect(configProblems(defaultConfig(method)), method).toEqual([]);
       expect(defaultConfig(method).method).toBe(method);
     }
-    expect(defaultConfig('gora')).toMatchObject({ steps: 100, batchSize: 4, seqLen: 64, lr: 2e-4, loraPlusRatio: 16, evalEvery: 25, evalBatches: 0, maxNewTokens: 16, weights: null });
+    expect(defaultConfig('gora')).toMatchObject({ steps: 400, batchSize: 8, seqLen: 64, lr: 2e-4, loraPlusRatio: 16, evalEvery: 100, evalBatches: 0, maxNewTokens: 16, weights: null });
+    expect(defaultConfig('lora-ga')).toMatchObject({ lr: 1e-3, loraPlusRatio: 1 });
     expect(defaultConfig('full')).toMatchObject({ lr: 5e-5, loraPlusRatio: 1 });
     expect(DEFAULT_METHOD).toBe('gora');
   });
@@ -124,8 +125,8 @@ describe('the settings table', () => {
   it('lists every flag in the help, with its default', () => {
     const help = settingsHelp();
     for (const row of flagRows('finetune')) expect(help, row.flag!).toMatch(new RegExp(`^  --${row.flag}\\b`, 'm'));
-    expect(help).toMatch(/^  --lr X +.*\n.*\(default 0\.0002; full 0\.00005\)$/m);
-    expect(help).toMatch(/^  --eval-every N +steps between validation losses \(default 25; 0: at the end\)$/m);
+    expect(help).toMatch(/^  --lr X +.*\n.*\n.*\(default 0\.001; gora 0\.0002, full 0\.00005\)$/m);
+    expect(help).toMatch(/^  --eval-every N +steps between validation losses \(default 100; 0: at the end\)$/m);
     for (const line of help.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
   });
 
@@ -134,8 +135,8 @@ describe('the settings table', () => {
     expect([...RESUMABLE_SETTINGS].sort()).toEqual(['checkpointEvery', 'evalBatches', 'evalEvery', 'generateSamples', 'maxNewTokens', 'scanPasses']);
     const saved = defaultConfig('gora');
     const refuse = (flag: string, given: string, was: string) => new Error(`${flag} ${given} (was ${was})`);
-    expect(resumeFlags({ 'eval-every': '5', steps: '100', gamma: '0.05' }, saved, refuse)).toEqual({ ...saved, evalEvery: 5 });
-    expect(() => resumeFlags({ steps: '7' }, saved, refuse)).toThrow('steps 7 (was 100)');
+    expect(resumeFlags({ 'eval-every': '5', steps: '400', gamma: '0.05' }, saved, refuse)).toEqual({ ...saved, evalEvery: 5 });
+    expect(() => resumeFlags({ steps: '7' }, saved, refuse)).toThrow('steps 7 (was 400)');
     expect(() => resumeFlags({ gamma: 'auto' }, saved, refuse)).toThrow('gamma auto (was 0.05)');
     expect(() => resumeFlags({ gamma: '0.05' }, { ...saved, gammaAuto: true }, refuse)).toThrow('gamma 0.05 (was auto)');
   });
