@@ -21,19 +21,8 @@ async function rowLossSums(model: Transformer): Promise<Float64Array> {
 
 /** Mean loss over every counted token of `rows` (at most `maxBatches` batches of them; 0: all). */
 export async function meanTokenLoss(model: Transformer, rows: readonly TokenSequence[], pad: number, maxBatches = 0): Promise<{ loss: number; tokens: number }> {
-  const { B, T } = model.shape;
-  const batches = Math.ceil(rows.length / B);
-  const limit = maxBatches > 0 ? Math.min(maxBatches, batches) : batches;
-  let sum = 0;
-  let tokens = 0;
-  for (let i = 0; i < limit; i++) {
-    const batch = makeBatch(rows.slice(i * B, (i + 1) * B), B, T, pad);
-    model.setBatch(batch.tokens, batch.targets);
-    await model.gpu.run('validation', (enc) => model.forward(enc, null));
-    sum += (await rowLossSums(model)).reduce((a, b) => a + b, 0);
-    tokens += batch.count;
-  }
-  return { loss: tokens > 0 ? sum / tokens : NaN, tokens };
+  const { loss, tokens } = await scoreRows(model, rows, null, pad, maxBatches);
+  return { loss, tokens };
 }
 
 export interface RowsScore {
