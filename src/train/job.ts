@@ -314,7 +314,8 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
 
     const { final, test, generations } = await timed('evaluate', async () => {
       const final = data.valBatchCount > 0 ? await evaluate(config.steps) : { step: config.steps, loss: NaN, tokens: 0, accuracy: null, examples: 0 };
-      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad)) } : null;
+      // The evaluation-batches setting bounds the test split's scoring as it bounds validation's.
+      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad, config.evalBatches)) } : null;
       if (test) emit({ type: 'test', evaluation: test });
       const adapted = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
       const decode = (ids: ArrayLike<number>) => opened.tokenizer?.decode(Array.from(ids), { skipSpecialTokens: true }) ?? Array.from(ids).join(' ');

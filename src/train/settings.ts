@@ -199,7 +199,7 @@ export const SETTINGS: { readonly [K in SettingKey]: Setting<JobConfig[K]> } = {
   },
   evalBatches: {
     flag: 'eval-batches', label: 'Validation batches', note: '0: all', default: 0, kind: { type: 'integer', min: 0 },
-    help: 'validation batches per evaluation', resumable: true, app: 'all', compare: true,
+    help: 'validation batches per evaluation (and test batches after training)', resumable: true, app: 'all', compare: true,
   },
   generateSamples: {
     flag: 'generate', label: 'Generations', default: 3, kind: { type: 'integer', min: 0 },
