@@ -3,7 +3,7 @@
 // split it cuts is not the run's held-out one.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gora, ROOT } from './cli-runner';
@@ -61,5 +61,15 @@ describe('gora eval says which settings it assumed', () => {
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(evaluated.stderr).toContain('val-fraction 0 (--split all)');
     expect(evaluated.stderr).toContain('eval: WARNING: --split all scores every row, including the rows the adapter trained on');
+  });
+
+  it('names no seed or fraction for data that names its own splits', async () => {
+    const named = join(mkdtempSync(join(tmpdir(), 'gora-eval-named-')), 'named.jsonl');
+    const rows = ['train', 'train', 'validation', 'test', 'test'].map((split, i) => JSON.stringify({ prompt: `item ${i} is`, completion: i % 2 ? ' odd' : ' even', split }));
+    writeFileSync(named, rows.join('\n') + '\n');
+    const evaluated = await gora(['eval', '--model', fixturePath('qwen2'), '--data', named, '--split', 'test', '--seq-len', '16']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.stderr).toContain('eval: splits named by the data, seq-len 16 (flag), batch-size 8 (default)');
+    expect(JSON.parse(evaluated.stdout).examples).toBe(2);
   });
 });

@@ -86,7 +86,7 @@ describe('gora finetune and eval', () => {
     // The plan's own dry run for a micro-batch of 2 (checkpoints counted as saved).
     const budget = estimateMemory(model.spec, 2, 48, { method: 'lora', rank: 8, checkpoints: true }).peak + 1;
     const out = mkdtempSync(join(tmpdir(), 'gora-plan-'));
-    const args = ['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', 'lora', '--out', out, ...small, '--batch-size', '4'];
+    const args = ['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', 'lora', '--rank', '8', '--out', out, ...small, '--batch-size', '4'];
     const run = await gora([...args, '--gpu-memory', String(budget)]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^GPU memory: about .* at peak \(weights .*\); micro-batch 2 × 2 accumulated, because a micro-batch of 4 rows does not fit/m);

@@ -5,7 +5,7 @@
 // time, peak GPU memory and the rank allocation where the method has one. Every input is checked
 // before the GPU is touched.
 
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
@@ -15,7 +15,8 @@ import { JobStopped, runJob } from '../train/job';
 import type { JobEvent } from '../train/events';
 import { METHOD_NAMES, methodLabel, parseMethods } from '../compare/methods';
 import { recordFromJob } from '../compare/record';
-import { comparisonReport, comparisonSeeds } from '../compare/report';
+import { comparisonReport, comparisonSeeds, type ComparisonReport } from '../compare/report';
+import { mergeReports } from '../compare/merge';
 import type { RunRecord } from '../compare/summary';
 import { comparisonCsv, formatTable } from '../compare/table';
 import { UsageError } from './errors';
@@ -33,9 +34,10 @@ const LR_FLAG = SETTING_FLAGS.find((r) => r.key === 'lr')!;
 export async function compareCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...settingOptions(SETTING_FLAGS), ...DATA_FLAGS, model: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    options: { ...settingOptions(SETTING_FLAGS), ...DATA_FLAGS, model: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, merge: { type: 'string' } },
     strict: true,
   });
+  if (typeof values.merge === 'string') return mergeCommand(values);
   if (typeof values.methods !== 'string') throw new UsageError('compare needs --methods, e.g. --methods gora,lora');
   let methods: Method[];
   let seeds: number[];
@@ -106,15 +108,50 @@ export async function compareCommand(argv: string[]): Promise<void> {
   }
 
   const report = comparisonReport({ settings: shared, methods, seeds, model: resolve(modelDir), data: resolve(dataOrDefault(values)), runs: records });
-  if (records.length) console.log(formatTable(report.summaries));
-  if (out && records.length) {
+  if (records.length) await writeComparison(report, out, values.json === true);
+  if (stopped) throw stopped;
+}
+
+/** Prints the table, writes compare.json and compare.csv to `out`, and prints the JSON line when asked. */
+async function writeComparison(report: ComparisonReport, out: string | null, json: boolean): Promise<void> {
+  console.log(formatTable(report.summaries));
+  if (out) {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'compare.json'), JSON.stringify(report, null, 2));
     await writeFile(join(out, 'compare.csv'), comparisonCsv(report.summaries));
     log(`wrote compare.json, compare.csv to ${out}`);
   }
-  if (values.json) console.log(JSON.stringify(report));
-  if (stopped) throw stopped;
+  if (json) console.log(JSON.stringify(report));
+}
+
+/**
+ * `compare --merge DIR,DIR,… [--out DIR] [--json]`: the comparisons those folders hold (their
+ * compare.json), of the same settings on different seeds, as one table (../compare/merge.ts).
+ */
+async function mergeCommand(values: Record<string, unknown>): Promise<void> {
+  const others = Object.keys(values).filter((k) => !['merge', 'out', 'json'].includes(k));
+  if (others.length) throw new UsageError(`--merge takes only --out and --json, got --${others.join(', --')}`);
+  const dirs = (values.merge as string).split(',').filter((d) => d !== '');
+  const reports = [];
+  for (const dir of dirs) {
+    const file = join(dir, 'compare.json');
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new UsageError(`${file} cannot be read: --merge takes folders that gora compare --out wrote`);
+    });
+    try {
+      reports.push({ name: dir, report: JSON.parse(text) as ComparisonReport });
+    } catch (error) {
+      throw new UsageError(`${file} is not JSON (${(error as Error).message})`);
+    }
+  }
+  let merged: ComparisonReport;
+  try {
+    merged = mergeReports(reports);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  log(`merged ${merged.runs.length} runs of ${reports.length} comparisons: seeds ${merged.seeds.join(', ')}`);
+  await writeComparison(merged, typeof values.out === 'string' && values.out !== '' ? values.out : null, values.json === true);
 }
 
 /**

@@ -65,9 +65,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
         ? { value: reportedFormat, from: REPORT }
         : { value: checkpointFormat(checkpointDtype(model)), from: "the checkpoint's dtype" };
   const shown = (name: string, s: { value: number | string; from: string }) => `${name} ${s.value} (${s.from})`;
-  log(`eval: ${[shown('seed', seed), shown('val-fraction', valFraction), shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format)].join(', ')}`);
-
   const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value });
+  // Splits the data names itself take no seed and no fraction: saying which were used would mislead.
+  const splitSettings = data.stats.splitFrom === 'file' ? ['splits named by the data'] : [shown('seed', seed), shown('val-fraction', valFraction)];
+  log(`eval: ${[...splitSettings, shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format)].join(', ')}`);
   if (runDir && !report && values.split === undefined && data.stats.splitFrom === 'seed') {
     throw new UsageError(
       `${runDir} has no ${REPORT}, so the rows the adapter trained on cannot be known: pass --split val with the --seed, --val-fraction and --seq-len (and data flags) the run used, or --split all to score every row, training rows included`,

@@ -43,7 +43,7 @@ commands:
                                          checkpoint (no new scan), with its settings: flags that
                                          change the training are refused; the model and data are
                                          found where the run had them unless given
-  eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|all] [--weights FORMAT]
+  eval [--model DIR] [--adapter RUN_DIR] [--data FILE] [--split val|test|all] [--weights FORMAT]
        [${usageFlags(DATA_SETTINGS)}] [data flags]
                                          one JSON line: loss, accuracy, examples (on the
                                          weights format the adapter was trained on)
@@ -59,6 +59,9 @@ commands:
                                          memory, ranks. --out DIR writes compare.json (every run,
                                          with its loss curves) and compare.csv; --json prints the
                                          whole comparison as one JSON line at the end
+  compare --merge DIR,DIR,… [--out DIR] [--json]
+                                         one table of the comparisons those --out folders hold,
+                                         of the same settings on other seeds
 
 training settings (a method's own default where it differs by method):
 ${settingsHelp()}

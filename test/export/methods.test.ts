@@ -21,7 +21,7 @@ import { expectClose, testGpu } from '../gpu';
 import { loadFixture } from '../engine/fixtures';
 
 const DATA = readFileSync(join(import.meta.dirname, '..', 'datasets', 'sentiment.jsonl'), 'utf8');
-const SETTINGS: Partial<JobConfig> = { steps: 3, batchSize: 2, seqLen: 48, scanBatches: 2, lr: 2e-3, evalEvery: 0, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0 };
+const SETTINGS: Partial<JobConfig> = { steps: 3, batchSize: 2, seqLen: 48, rank: 8, scanBatches: 2, lr: 2e-3, evalEvery: 0, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0 };
 
 describe('withInitialSubtracted', () => {
   it('builds A′ = [A; A₀], B′ = [B, −B₀] with B′A′ = BA − B₀A₀ at the same scale', () => {

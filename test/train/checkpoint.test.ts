@@ -19,7 +19,7 @@ import { fixturePath, loadFixture } from '../engine/fixtures';
 
 const DATA_FILE = join(import.meta.dirname, '..', 'datasets', 'sentiment.jsonl');
 const DATA = readFileSync(DATA_FILE, 'utf8');
-const SETTINGS = { steps: 4, batchSize: 2, seqLen: 32, scanBatches: 2, lr: 2e-3, evalEvery: 3, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0 };
+const SETTINGS = { steps: 4, batchSize: 2, seqLen: 32, rank: 8, scanBatches: 2, lr: 2e-3, evalEvery: 3, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0 };
 
 async function setup(method: Method, overrides: Partial<JobConfig> = {}) {
   const { model } = await loadFixture('smollm2');

@@ -18,7 +18,7 @@ const DATA = readFileSync(join(import.meta.dirname, '..', 'datasets', 'sentiment
 async function run(method: 'gora' | 'lora', overrides: Partial<JobConfig> = {}) {
   const gpu = await testGpu();
   const { model } = await loadFixture('smollm2');
-  const config = { ...defaultConfig(method), steps: 4, batchSize: 2, seqLen: 48, scanBatches: 2, lr: 1e-3, evalEvery: 2, generateSamples: 1, maxNewTokens: 2, valFraction: 0.2, ...overrides };
+  const config = { ...defaultConfig(method), steps: 4, batchSize: 2, seqLen: 48, rank: 8, scanBatches: 2, lr: 1e-3, evalEvery: 2, generateSamples: 1, maxNewTokens: 2, valFraction: 0.2, ...overrides };
   const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
   const events: JobEvent[] = [];
   const result = await runJob({ gpu, model, data, config, emit: (e) => events.push(e), keepScanGradients: method === 'gora' });

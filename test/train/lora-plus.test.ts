@@ -15,7 +15,7 @@ const DATA = readFileSync(join(import.meta.dirname, '..', 'datasets', 'sentiment
 /** The largest |trained − initial| over every adapter's A and over every B. */
 async function firstStep(method: Method, loraPlusRatio: number) {
   const { model } = await loadFixture('smollm2');
-  const config = { ...defaultConfig(method), steps: 1, batchSize: 2, seqLen: 48, scanBatches: 2, lr: 1e-3, warmupFraction: 0, evalEvery: 0, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0, loraPlusRatio };
+  const config = { ...defaultConfig(method), steps: 1, batchSize: 2, seqLen: 48, rank: 8, scanBatches: 2, lr: 1e-3, warmupFraction: 0, evalEvery: 0, generateSamples: 0, valFraction: 0.2, checkpointEvery: 0, loraPlusRatio };
   const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
   const result = await runJob({ gpu: await testGpu(), model, data, config });
   let moveA = 0;

@@ -66,7 +66,8 @@ describe('planRun', () => {
     const plan = planRun(spec, gora, unlimited);
     const lora = planRun(spec, { ...config, rank: gora.rankMax }, unlimited);
     expect(plan.estimate.training).toBe(lora.estimate.training);
-    expect(plan.estimate.training).toBeGreaterThan(planRun(spec, { ...config, rank: gora.rank }, unlimited).estimate.training * 3);
+    expect(gora.rankMax).toBeGreaterThan(gora.rank);
+    expect(plan.estimate.training).toBeGreaterThan(planRun(spec, { ...config, rank: gora.rank }, unlimited).estimate.training);
   });
 
   it('refuses a weight above the binding limit before anything is allocated, whatever the micro-batch', () => {
