@@ -12,6 +12,7 @@ import { acquireNodeGpu } from '../gpu/node';
 import { checkpointDtype, openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
 import { exportRunFiles } from '../export/run-files';
+import { baseModelName } from '../export/base-model';
 import { checkConfig, defaultConfig, needsScan, type JobConfig } from '../train/config';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, type Checkpoint } from '../train/checkpoint';
 import { GpuError } from '../gpu/errors';
@@ -147,7 +148,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   }
 
   const companionFiles = method === 'full' ? await readCompanionFiles(modelFiles) : undefined;
-  const files = exportRunFiles(emit, result, model, data, basename(resolve(modelDir)), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
+  const files = exportRunFiles(emit, result, model, data, baseModelName(model.config, basename(resolve(modelDir))), { saveInit: Boolean(values['save-init']), saveScan: Boolean(values['save-scan']), companionFiles });
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   log(`wrote ${[...files.keys()].join(', ')} to ${out}`);
   // The run is complete: its checkpoint has nothing left to continue.

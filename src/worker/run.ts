@@ -9,8 +9,9 @@ import { ModelFormatError } from '../model/errors';
 import { checkpointDtype, openModel } from '../model/load';
 import type { AllocationSettings } from '../gora/allocate';
 import { exportRunFiles } from '../export/run-files';
+import { baseModelName } from '../export/base-model';
 import { JobStopped, NumericalFault, runJob } from '../train/job';
-import { describeModel, openModelFiles, readDataSource } from '../app/sources';
+import { openModelFiles, readDataSource } from '../app/sources';
 import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../app/saved-runs';
 import { readCheckpoint } from '../train/checkpoint';
 import { describePlan, deviceBudget, planRun, RunDoesNotFit } from '../train/memory-plan';
@@ -92,7 +93,9 @@ export class WorkerRun {
         });
         // The job's own 'memory' event carries the run's peak: no sample after it (the device is
         // nearly empty by now).
-        const out = exportRunFiles(emit, result, model, data, describeModel(this.request.model));
+        const source = this.request.model;
+        const base = baseModelName(model.config, source.kind === 'hub' ? source.id : source.name, source.kind === 'hub' ? source.id : null);
+        const out = exportRunFiles(emit, result, model, data, base);
         this.finish({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
         if (kept) await forgetRun(runId);
       } finally {
