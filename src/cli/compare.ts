@@ -138,11 +138,16 @@ async function mergeCommand(values: Record<string, unknown>): Promise<void> {
     const text = await readFile(file, 'utf8').catch(() => {
       throw new UsageError(`${file} cannot be read: --merge takes folders that gora compare --out wrote`);
     });
+    let report: ComparisonReport;
     try {
-      reports.push({ name: dir, report: JSON.parse(text) as ComparisonReport });
+      report = JSON.parse(text) as ComparisonReport;
     } catch (error) {
       throw new UsageError(`${file} is not JSON (${(error as Error).message})`);
     }
+    if (!Array.isArray(report?.runs) || !Array.isArray(report.methods) || typeof report.settings !== 'object') {
+      throw new UsageError(`${file} holds no comparison (its runs, methods and settings): --merge takes folders that gora compare --out wrote`);
+    }
+    reports.push({ name: dir, report });
   }
   let merged: ComparisonReport;
   try {

@@ -12,9 +12,8 @@ export function mergeReports(reports: ReadonlyArray<{ name: string; report: Comp
   for (const { name, report } of rest) {
     // A per-method setting (the LoRA+ ratio) is its first method's there, so comparisons of other
     // methods may differ in it without differing in what each method ran with.
-    const differ = Object.keys({ ...first.report.settings, ...report.settings }).filter(
-      (key) => !PER_METHOD_SETTINGS.includes(key as SettingKey) && JSON.stringify(first.report.settings[key as keyof ComparisonReport['settings']]) !== JSON.stringify(report.settings[key as keyof ComparisonReport['settings']]),
-    );
+    const [a, b] = [first.report.settings, report.settings] as Array<Record<string, unknown>>;
+    const differ = Object.keys({ ...a, ...b }).filter((key) => !PER_METHOD_SETTINGS.includes(key as SettingKey) && JSON.stringify(a[key]) !== JSON.stringify(b[key]));
     if (differ.length) throw new RangeError(`${name} ran with other settings than ${first.name} (${differ.join(', ')}): only comparisons of the same settings can be merged`);
     if (report.model !== first.report.model) throw new RangeError(`${name} ran on the model ${report.model}, ${first.name} on ${first.report.model}`);
     if (report.data !== first.report.data) throw new RangeError(`${name} ran on the data ${report.data}, ${first.name} on ${first.report.data}`);

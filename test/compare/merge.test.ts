@@ -68,6 +68,10 @@ describe('gora compare --merge', () => {
     const broken = await gora(['compare', '--merge', `${join(dir, 'first')},${join(dir, 'second')}`]);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/second\/compare\.json is not JSON/);
+    writeFileSync(join(dir, 'second', 'compare.json'), '[]');
+    const other = await gora(['compare', '--merge', join(dir, 'second')]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/second\/compare\.json holds no comparison/);
     const mixed = await gora(['compare', '--merge', join(dir, 'first'), '--methods', 'lora']);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--merge takes only --out and --json, got --methods/);
