@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { unzipSync } from 'fflate';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -15,7 +15,11 @@ const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'smollm2');
 
 beforeAll(async () => {
   app = await serveApp();
-  hub = await startMockHub({ 'test-org/tiny-smollm2': FIXTURE });
+  // The same model without tokenizer.json: it opens, but cannot be fine-tuned.
+  const noTokenizer = mkdtempSync(join(tmpdir(), 'gora-no-tokenizer-'));
+  cpSync(FIXTURE, noTokenizer, { recursive: true });
+  rmSync(join(noTokenizer, 'tokenizer.json'));
+  hub = await startMockHub({ 'test-org/tiny-smollm2': FIXTURE, 'test-org/no-tokenizer': noTokenizer });
 });
 
 afterAll(async () => {
@@ -139,6 +143,28 @@ describe('the app', () => {
       expect(await page.getByTestId('model-cache').textContent()).toBe('local cache');
       expect(hub.requests.length).toBe(downloads);
       expect(external(urls)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps the working model when another fails to load, and says so', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page } = await open(context);
+      // The built-in model is loaded: no button offers to load it again.
+      expect(await page.getByTestId('built-in-loaded').textContent()).toBe('gora-tiny is loaded.');
+      await page.getByRole('tab', { name: 'Hugging Face' }).click();
+      await page.getByTestId('hub-url').fill(hub.url);
+      await page.getByTestId('hub-model-id').fill('test-org/no-tokenizer');
+      await page.getByTestId('hub-load').click();
+      const message = page.getByTestId('model-error');
+      await message.waitFor({ timeout: 60_000 });
+      expect(await message.textContent()).toBe('test-org/no-tokenizer could not be loaded: the model has no tokenizer.json, which fine-tuning needs. Still using gora-tiny (built in).');
+      expect(await page.getByTestId('model-info').textContent()).toContain('gora-tiny (built in)');
+      await page.getByTestId('dataset-stats').waitFor();
+      expect(await page.getByTestId('start-run').isEnabled()).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-7-failed-model.png'), fullPage: true });
     } finally {
       await context.close();
     }

@@ -17,6 +17,7 @@ export function ModelPanel() {
   const busy = useStore(isBusy);
   const loadModel = useStore((s) => s.loadModel);
   const [tab, setTab] = useState<Tab>(source.kind);
+  const builtInLoaded = status !== 'loading' && info !== null && source.kind === 'embedded';
 
   return (
     <section className="panel" aria-labelledby="model-title" data-testid="model-panel">
@@ -31,9 +32,13 @@ export function ModelPanel() {
       {tab === 'embedded' && (
         <div className="tab-body">
           <p className="muted">A small Llama-family model trained for this app, ready offline.</p>
-          <button onClick={() => void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL })} disabled={busy}>
-            Use {EMBEDDED_MODEL}
-          </button>
+          {builtInLoaded ? (
+            <p data-testid="built-in-loaded">{EMBEDDED_MODEL} is loaded.</p>
+          ) : (
+            <button onClick={() => void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL })} disabled={busy || status === 'loading'}>
+              Use {EMBEDDED_MODEL}
+            </button>
+          )}
         </div>
       )}
       {tab === 'folder' && <FolderPicker disabled={busy} />}
@@ -46,12 +51,12 @@ export function ModelPanel() {
           </span>
         </div>
       )}
-      {status === 'error' && error && (
+      {error && (
         <p className="notice error" role="alert" data-testid="model-error">
           {error}
         </p>
       )}
-      {status === 'ready' && info && (
+      {info && (
         <dl className="facts" data-testid="model-info">
           <dt>Model</dt>
           <dd>{info.name}</dd>

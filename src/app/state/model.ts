@@ -33,7 +33,10 @@ export interface ModelProgress {
 }
 
 export interface ModelSlice {
+  /** The model runs use: the last one that loaded (a failed load leaves it in place). */
   modelSource: ModelSource;
+  /** The model being loaded, which becomes modelSource once it has loaded. */
+  modelPending: ModelSource | null;
   modelStatus: 'idle' | 'loading' | 'ready' | 'error';
   modelInfo: ModelInfo | null;
   modelProgress: ModelProgress | null;
@@ -45,32 +48,45 @@ export interface ModelSlice {
 
 export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) => ({
   modelSource: { kind: 'embedded', name: EMBEDDED_MODEL },
+  modelPending: null,
   modelStatus: 'idle',
   modelInfo: null,
   modelProgress: null,
   modelError: null,
   tokenizer: null,
   loadModel: async (source) => {
-    set({ modelSource: source, modelStatus: 'loading', modelError: null, modelProgress: null, modelInfo: null, tokenizer: null });
+    // The working model stays until the new one has loaded: a folder without tokenizer.json or a
+    // failed download must not leave the page with no model at all.
+    set({ modelPending: source, modelStatus: 'loading', modelError: null, modelProgress: null });
     try {
       let window = openRate(Date.now());
       const files = await openModelFiles(source, (p) => {
         const advanced = advanceRate(window, p.bytes, Date.now());
         window = advanced.window;
-        if (get().modelSource === source) set({ modelProgress: { ...p, rate: advanced.rate } });
+        if (get().modelPending === source) set({ modelProgress: { ...p, rate: advanced.rate } });
       });
       const model = await openModel(files);
-      if (get().modelSource !== source) return; // another model was picked meanwhile
+      if (get().modelPending !== source) return; // another model was picked meanwhile
       if (!model.tokenizer) throw new Error('the model has no tokenizer.json, which fine-tuning needs');
       const parameters = model.entries.reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0);
       set({
+        modelSource: source,
+        modelPending: null,
         modelStatus: 'ready',
         tokenizer: model.tokenizer,
         modelInfo: { name: describeModel(source), spec: model.spec, architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length, dtype: checkpointDtype(model) },
       });
       await get().refreshPreview();
     } catch (error) {
-      if (get().modelSource === source) set({ modelStatus: 'error', modelError: error instanceof Error ? error.message : String(error) });
+      if (get().modelPending !== source) return;
+      const message = error instanceof Error ? error.message : String(error);
+      const kept = get().modelInfo;
+      set({
+        modelPending: null,
+        modelProgress: null,
+        modelStatus: kept ? 'ready' : 'error',
+        modelError: `${describeModel(source)} could not be loaded: ${message}${kept ? `. Still using ${kept.name}.` : ''}`,
+      });
     }
   },
   clearModelCache: async () => {
