@@ -4,7 +4,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { unzipSync } from 'fflate';
 import type { BrowserContext, Page } from 'playwright-core';
-import { SCREENSHOTS, external, launchChromium, recordRequests, serveApp } from './browser';
+import { SCREENSHOTS, external, launchChromium, prepareLoraRun, recordRequests, serveApp } from './browser';
 import { startMockHub, type MockHub } from './hub-server';
 import { SafetensorsFile } from '../src/model/safetensors';
 import { memorySource } from '../src/model/bytes';
@@ -165,6 +165,28 @@ describe('the app', () => {
       await page.getByTestId('dataset-stats').waitFor();
       expect(await page.getByTestId('start-run').isEnabled()).toBe(true);
       await page.screenshot({ path: join(SCREENSHOTS, 'app-7-failed-model.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says at once that a run is stopping, with Stop disabled, until the worker has stopped', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const page = await context.newPage();
+      await prepareLoraRun(page, app.url, { steps: 40, batchSize: 4, evalEvery: 0, generateSamples: 0 });
+      await page.getByTestId('start-run').click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 1, null, { timeout: 300_000 });
+      // Read in the same task as the click: the worker cannot have answered yet.
+      const seen = await page.evaluate(async () => {
+        (document.querySelector('[data-testid="stop-run"]') as HTMLButtonElement).click();
+        await Promise.resolve();
+        const button = document.querySelector('[data-testid="stop-run"]') as HTMLButtonElement | null;
+        return { status: document.querySelector('[data-testid="run-status"]')?.textContent, stop: button?.textContent, disabled: button?.disabled, pause: (document.querySelector('[data-testid="pause-run"]') as HTMLButtonElement | null)?.disabled };
+      });
+      expect(seen).toEqual({ status: 'LoRA r=16 · 40 steps: stopping at the next step…', stop: 'Stopping…', disabled: true, pause: true });
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') === 'stopped', null, { timeout: 120_000 });
+      expect(await page.getByTestId('run-status').textContent()).toBe('LoRA r=16 · 40 steps: stopped');
     } finally {
       await context.close();
     }

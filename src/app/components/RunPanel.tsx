@@ -32,18 +32,18 @@ export function RunControls() {
         Run {methodLabel(method)}
       </button>
       {busy && !comparing && run?.status !== 'paused' && (
-        <button onClick={pauseRun} disabled={run?.status === 'awaiting-allocation'} data-testid="pause-run">
+        <button onClick={pauseRun} disabled={run?.status === 'awaiting-allocation' || run?.stopping} data-testid="pause-run">
           Pause
         </button>
       )}
       {run?.status === 'paused' && (
-        <button onClick={resumeRun} data-testid="resume-run">
+        <button onClick={resumeRun} disabled={run.stopping} data-testid="resume-run">
           Resume
         </button>
       )}
       {busy && !comparing && (
-        <button className="danger" onClick={stopRun} data-testid="stop-run">
-          Stop
+        <button className="danger" onClick={stopRun} disabled={run?.stopping} data-testid="stop-run">
+          {run?.stopping ? 'Stopping…' : 'Stop'}
         </button>
       )}
       {run && <RunStatusLine run={run} />}
@@ -62,7 +62,7 @@ function RunStatusLine({ run }: { run: RunState }) {
   };
   return (
     <span className={`run-status ${run.status}`} data-testid="run-status" data-status={run.status}>
-      {run.label}: {text[run.status]}
+      {run.label}: {run.stopping && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation') ? 'stopping at the next step…' : text[run.status]}
     </span>
   );
 }

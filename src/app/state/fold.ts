@@ -48,6 +48,8 @@ export interface RunState {
   checkpointProblem: string | null;
   error: string | null;
   files: Record<string, Uint8Array> | null;
+  /** Stop was clicked: the worker stops at the next step, and the page says so until it has. */
+  stopping: boolean;
 }
 
 export function newRun(id: string, label: string, config: JobConfig): RunState {
@@ -55,7 +57,7 @@ export function newRun(id: string, label: string, config: JobConfig): RunState {
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
-  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null };
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null, stopping: false };
 }
 
 function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {

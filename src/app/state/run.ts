@@ -85,7 +85,11 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
     },
     pauseRun: () => postToWorker({ type: 'pause' }),
     resumeRun: () => postToWorker({ type: 'resume' }),
-    stopRun: () => postToWorker({ type: 'stop' }),
+    stopRun: () => {
+      const { activeRunId } = get();
+      if (activeRunId) update(activeRunId, (r) => ({ ...r, stopping: true }));
+      postToWorker({ type: 'stop' });
+    },
     setReviewRanks: (reviewRanks) => set({ reviewRanks }),
     setReviewSettings: (reviewSettings) => set({ reviewSettings }),
     continueRun: () => {
