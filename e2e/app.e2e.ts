@@ -170,13 +170,18 @@ describe('the app', () => {
     }
   });
 
-  it('says at once that a run is stopping, with Stop disabled, until the worker has stopped', async () => {
+  it('moves focus to the run status, announces phases, and says at once that a run is stopping, with Stop disabled, until it has', async () => {
     const context = await launchChromium({ webgpu: true });
     try {
       const page = await context.newPage();
       await prepareLoraRun(page, app.url, { steps: 40, batchSize: 4, evalEvery: 0, generateSamples: 0 });
-      await page.getByTestId('start-run').click();
+      // From the keyboard: focus moves from Run (now disabled) to the run's status, a live region.
+      await page.getByTestId('start-run').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'run-status', null, { timeout: 10_000 });
+      expect(await page.getByTestId('run-status').getAttribute('aria-live')).toBe('polite');
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 1, null, { timeout: 300_000 });
+      expect(await page.getByTestId('phase-announcement').textContent()).toBe('Train phase');
       // Read in the same task as the click: the worker cannot have answered yet.
       const seen = await page.evaluate(async () => {
         (document.querySelector('[data-testid="stop-run"]') as HTMLButtonElement).click();
@@ -214,6 +219,10 @@ describe('the app', () => {
       const { page } = await open(context, { width: 390, height: 844 });
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width).toBeLessThanOrEqual(390);
+      // Touch targets: every checkbox at least 24 × 24 px.
+      const boxes = await page.locator('input[type="checkbox"]').evaluateAll((inputs) => inputs.map((i) => i.getBoundingClientRect()).map((r) => Math.min(r.width, r.height)));
+      expect(boxes.length).toBeGreaterThan(0);
+      expect(Math.min(...boxes)).toBeGreaterThanOrEqual(24);
       await page.screenshot({ path: join(SCREENSHOTS, 'app-6-phone.png'), fullPage: true });
     } finally {
       await context.close();

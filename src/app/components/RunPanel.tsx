@@ -26,9 +26,15 @@ export function RunControls() {
   const pauseRun = useStore((s) => s.pauseRun);
   const resumeRun = useStore((s) => s.resumeRun);
   const stopRun = useStore((s) => s.stopRun);
+  // Run is disabled once the run starts, which would drop keyboard focus to the page: it moves to the
+  // run's status line instead, once that is on the page.
+  const start = () => {
+    startRun();
+    requestAnimationFrame(() => document.getElementById('run-status')?.focus());
+  };
   return (
     <div className="run-controls">
-      <button className="primary big" onClick={startRun} disabled={!ready || busy} data-testid="start-run">
+      <button className="primary big" onClick={start} disabled={!ready || busy} data-testid="start-run">
         Run {methodLabel(method)}
       </button>
       {busy && !comparing && run?.status !== 'paused' && (
@@ -60,10 +66,18 @@ function RunStatusLine({ run }: { run: RunState }) {
     stopped: 'stopped',
     error: 'failed',
   };
+  const phase = PHASES.find((p) => run.phases[p].status === 'running');
   return (
-    <span className={`run-status ${run.status}`} data-testid="run-status" data-status={run.status}>
-      {run.label}: {run.stopping && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation') ? 'stopping at the next step…' : text[run.status]}
-    </span>
+    <>
+      {/* Polite live regions: a screen reader hears the run start, change phase, stop and finish.
+          Focus moves to the status from Run (tabIndex −1: focusable, but no extra tab stop). */}
+      <span className={`run-status ${run.status}`} role="status" aria-live="polite" tabIndex={-1} id="run-status" data-testid="run-status" data-status={run.status}>
+        {run.label}: {run.stopping && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation') ? 'stopping at the next step…' : text[run.status]}
+      </span>
+      <span className="sr-only" role="status" aria-live="polite" data-testid="phase-announcement">
+        {phase && run.status === 'running' ? `${PHASE_TITLES[phase]} phase` : ''}
+      </span>
+    </>
   );
 }
 
