@@ -2,7 +2,7 @@ import { zipSync } from 'fflate';
 import { useStore } from '../state/store';
 import { activeRun } from '../state/run';
 import { finalEvaluation, type RunState } from '../state/fold';
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount, scoredRowsNote, visibleText } from './format';
 import { LossChart } from './TrainingView';
 
 export function ResultsView() {
@@ -18,7 +18,7 @@ export function ResultsView() {
           {final.accuracy !== null && (
             <>
               {' '}
-              · accuracy <strong>{(100 * final.accuracy).toFixed(1)} %</strong> on {final.examples} examples
+              · accuracy <strong>{(100 * final.accuracy).toFixed(1)} %</strong> <span className="muted">{scoredRowsNote(final.examples, 'validation', run.config)}</span>
             </>
           )}
           {run.init && (
@@ -35,7 +35,7 @@ export function ResultsView() {
           {run.test.accuracy !== null && (
             <>
               {' '}
-              · accuracy <strong>{(100 * run.test.accuracy).toFixed(1)} %</strong> on {run.test.examples} examples
+              · accuracy <strong>{(100 * run.test.accuracy).toFixed(1)} %</strong> <span className="muted">{scoredRowsNote(run.test.examples, 'test', run.config)}</span>
             </>
           )}
           <span className="muted"> · the rows the data file sets aside as its test split: nothing in the run was chosen by them</span>
@@ -54,8 +54,8 @@ export function ResultsView() {
             {run.generations.map((g, i) => (
               <tr key={i}>
                 <td className="mono">{g.prompt}</td>
-                <td className="mono">{g.base}</td>
-                <td className="mono">{g.adapted}</td>
+                <td className="mono">{visibleText(g.base)}</td>
+                <td className="mono">{visibleText(g.adapted)}</td>
               </tr>
             ))}
           </tbody>

@@ -2,7 +2,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { useStore } from '../state/store';
 import { activeRun } from '../state/run';
 import type { RunState } from '../state/fold';
-import { formatSeconds, memoryText } from './format';
+import { formatLearningRate, formatSeconds, memoryText } from './format';
 
 export function TrainingView() {
   const run = useStore(activeRun);
@@ -37,7 +37,7 @@ function Stats({ run }: { run: RunState }) {
       </div>
       <div>
         <dt>Learning rate</dt>
-        <dd>{last ? last.lr.toExponential(2) : '–'}</dd>
+        <dd>{last ? formatLearningRate(last.lr, run.config.lr) : '–'}</dd>
       </div>
       <div>
         <dt>Tokens/s</dt>

@@ -24,3 +24,23 @@ export function memoryText(memory: RunMemory): string {
   if (memory.final) return `peak ${formatBytes(memory.peak)}${memory.estimate ? ` (estimated ${formatBytes(memory.estimate)})` : ''}`;
   return `${formatBytes(memory.bytes)} (peak ${formatBytes(memory.peak)})`;
 }
+
+/**
+ * Generated text as the page shows it: text that is only whitespace (or nothing) would be an empty
+ * cell, so its spaces and line breaks are drawn (␣, ↵) or "(nothing)" is said.
+ */
+export function visibleText(text: string): string {
+  if (text === '') return '(nothing)';
+  return text.trim() === '' ? text.replace(/ /g, '␣').replace(/\n/g, '↵').replace(/\t/g, '⇥') : text;
+}
+
+/** Which rows an accuracy was counted on, and why they may be fewer than the split's. */
+export function scoredRowsNote(examples: number, split: 'validation' | 'test', config: { evalBatches: number; batchSize: number }): string {
+  const bounded = config.evalBatches > 0 ? `at most the first ${config.evalBatches} × ${config.batchSize} ${split} rows (the Validation batches setting)` : `every ${split} row`;
+  return `on ${examples} examples: ${bounded} whose completion is one of the labels`;
+}
+
+/** A step's learning rate; a schedule at its floor of 0 says so rather than showing 0.00e+0. */
+export function formatLearningRate(lr: number, peak: number): string {
+  return lr === 0 ? `0 (the schedule's end; peak ${peak.toExponential(1)})` : lr.toExponential(2);
+}
