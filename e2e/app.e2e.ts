@@ -53,6 +53,7 @@ describe('the app', () => {
       await setNumber(page, 'steps', 6);
       await setNumber(page, 'scanBatches', 2);
       await setNumber(page, 'batchSize', 4);
+      await setNumber(page, 'evalBatches', 4);
       await page.getByTestId('start-run').click();
 
       const shot = new Set<string>();
@@ -105,7 +106,7 @@ describe('the app', () => {
       const files = unzipSync(readFileSync(zipPath));
       expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
       const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
-      expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', use_rslora: true, r: 8, lora_alpha: 16 });
+      expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', use_rslora: true, r: 16, lora_alpha: 16, base_model_name_or_path: 'gora-tiny' });
       const weights = await SafetensorsFile.open(memorySource('adapter_model.safetensors', files['adapter_model.safetensors']));
       for (const [module, rank] of Object.entries(config.rank_pattern as Record<string, number>)) {
         const a = weights.info(`base_model.model.${module}.lora_A.weight`).shape;
