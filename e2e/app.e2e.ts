@@ -214,6 +214,22 @@ describe('the app', () => {
     }
   });
 
+  it('warns of a validation split too small to measure, naming the fix', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page } = await open(context);
+      const file = join(mkdtempSync(join(tmpdir(), 'gora-small-')), 'sums.csv');
+      writeFileSync(file, 'prompt,completion\n' + Array.from({ length: 10 }, (_, i) => `What is ${i} plus ${i}?,${2 * i}`).join('\n') + '\n');
+      await page.getByTestId('dataset-file').setInputFiles(file);
+      const warning = page.getByTestId('dataset-warning');
+      await warning.waitFor({ timeout: 30_000 });
+      expect(await warning.textContent()).toBe('only 1 validation example: one example moves accuracy by 100 %; raise the validation fraction or add examples');
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-8-small-data.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('fits a phone screen (390×844) without sideways scrolling', async () => {
     const context = await launchChromium({ webgpu: true });
     try {

@@ -12,6 +12,7 @@ import { acquireNodeGpu } from '../gpu/node';
 import { checkpointDtype, openModel, type OpenedModel } from '../model/load';
 import { readCompanionFiles } from '../export/full-model';
 import { exportRunFiles } from '../export/run-files';
+import { datasetWarnings } from '../data/warnings';
 import { baseModelName } from '../export/base-model';
 import { checkConfig, defaultConfig, needsScan, type JobConfig } from '../train/config';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, readCheckpoint, resumeProblem, type Checkpoint } from '../train/checkpoint';
@@ -78,6 +79,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   const testRows = data.stats.testRows > 0 ? `, ${data.stats.testRows} test` : '';
   const named = data.stats.splitFrom === 'file' ? ' (the splits the file names)' : '';
   log(`data: ${data.stats.trainRows} training rows, ${data.stats.valRows} validation${testRows} rows${named} of ≤ ${config.seqLen} tokens (${data.stats.truncated} truncated, ${data.stats.dropped} dropped)${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);
+  for (const warning of datasetWarnings(data.stats, config.seqLen)) log(`data: WARNING: ${warning}`);
   const problem = checkpoint && resumeProblem(checkpoint, config, data);
   if (problem) throw new UsageError(`--resume ${resumeDir}: ${problem}`);
   const outInfo = await stat(out).catch(() => null);

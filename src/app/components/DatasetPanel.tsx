@@ -2,6 +2,7 @@ import type { DragEvent } from 'react';
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
 import { SAMPLE_DATASETS } from '../sources';
+import { datasetWarnings } from '../../data/warnings';
 
 export function DatasetPanel() {
   const source = useStore((s) => s.dataSource);
@@ -9,6 +10,7 @@ export function DatasetPanel() {
   const preview = useStore((s) => s.preview);
   const stats = useStore((s) => s.dataStats);
   const labels = useStore((s) => s.dataLabels);
+  const seqLen = useStore((s) => s.config.seqLen);
   const error = useStore((s) => s.dataError);
   const modelReady = useStore((s) => s.modelStatus === 'ready');
   const busy = useStore(isBusy);
@@ -56,6 +58,11 @@ export function DatasetPanel() {
             {stats.dropped ? ` · ${stats.dropped} too long, left out` : ''}
             {labels ? ` · labels ${labels.map((l) => JSON.stringify(l)).join(', ')}` : ''}
           </p>
+          {datasetWarnings(stats, seqLen).map((warning) => (
+            <p key={warning} className="notice warn" data-testid="dataset-warning">
+              {warning}
+            </p>
+          ))}
           <ol className="preview" aria-label="first examples as the model sees them">
             {preview.map((row, i) => (
               <li key={i}>
