@@ -214,6 +214,28 @@ describe('the app', () => {
     }
   });
 
+  it('checks the settings as they are typed: each problem at its field, Run off with the reasons until they are fixed', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page } = await open(context);
+      await setNumber(page, 'steps', 0);
+      await setNumber(page, 'rankMin', 20);
+      await setNumber(page, 'rankMax', 8);
+      expect(await page.getByTestId('problem-steps').textContent()).toMatch(/^Steps must be/);
+      expect(await page.getByTestId('problem-rankMin').textContent()).toBe('Min rank (20) is above Max rank (8)');
+      expect(await page.getByTestId('start-run').isDisabled()).toBe(true);
+      const blocked = await page.getByTestId('run-blocked').textContent();
+      expect(blocked).toMatch(/^Run needs valid settings: Steps must be .*; Min rank \(20\) is above Max rank \(8\)$/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-9-bad-settings.png'), fullPage: true });
+      await setNumber(page, 'steps', 5);
+      await setNumber(page, 'rankMax', 32);
+      expect(await page.getByTestId('start-run').isEnabled()).toBe(true);
+      expect(await page.getByTestId('run-blocked').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('warns of a validation split too small to measure, naming the fix', async () => {
     const context = await launchChromium({ webgpu: true });
     try {

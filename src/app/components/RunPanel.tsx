@@ -4,6 +4,7 @@ import { PHASES, type RunState } from '../state/fold';
 import { formatBytes, formatSeconds } from './format';
 import { formatRate } from '../../train/rate';
 import { methodLabel } from '../../compare/methods';
+import { configProblems } from '../../train/config';
 
 const PHASE_TITLES: Record<string, string> = {
   load: 'Load',
@@ -18,6 +19,8 @@ const PHASE_TITLES: Record<string, string> = {
 export function RunControls() {
   const method = useStore((s) => s.config.method);
   const ready = useStore((s) => s.modelStatus === 'ready' && (s.dataStatus === 'ready' || s.dataStatus === 'loading') && s.gpuStatus === 'ready');
+  // The settings panel marks each bad value at its field; Run stays off until none is left.
+  const problems = configProblems(useStore((s) => s.config));
   const busy = useStore(isBusy);
   // While a comparison holds the worker, its own panel pauses and stops it.
   const comparing = useStore((s) => s.comparison?.status === 'running' || s.comparison?.status === 'stopping');
@@ -34,9 +37,14 @@ export function RunControls() {
   };
   return (
     <div className="run-controls">
-      <button className="primary big" onClick={start} disabled={!ready || busy} data-testid="start-run">
+      <button className="primary big" onClick={start} disabled={!ready || busy || problems.length > 0} data-testid="start-run">
         Run {methodLabel(method)}
       </button>
+      {problems.length > 0 && !busy && (
+        <p className="notice error" data-testid="run-blocked">
+          Run needs valid settings: {[...new Set(problems.map((p) => p.message))].join('; ')}
+        </p>
+      )}
       {busy && !comparing && run?.status !== 'paused' && (
         <button onClick={pauseRun} disabled={run?.status === 'awaiting-allocation' || run?.stopping} data-testid="pause-run">
           Pause

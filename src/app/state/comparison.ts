@@ -3,7 +3,7 @@
 // when the worker reports the previous one done, and stopping stops the current run.
 
 import type { StateCreator } from 'zustand';
-import type { Method } from '../../train/config';
+import { configProblems, type Method } from '../../train/config';
 import { METHOD_NAMES } from '../../compare/methods';
 import { comparisonPlan, type PlannedRun } from '../../compare/plan';
 import { comparisonSeeds } from '../../compare/report';
@@ -139,6 +139,8 @@ export function comparisonProblem(s: Store): string | null {
   if (s.modelStatus !== 'ready') return 'the model is not loaded yet';
   if (s.dataStatus === 'error' || s.dataStatus === 'idle') return 'choose a dataset first';
   if (isBusy(s)) return 'a run is in progress';
+  const [setting] = configProblems(s.config);
+  if (setting) return setting.message;
   if (knownMethods(s.compareMethods).length === 0) return 'choose at least one method';
   if (!Number.isSafeInteger(s.compareSeeds) || s.compareSeeds < 1) return 'the number of seeds must be a whole number ≥ 1';
   return null;

@@ -8,6 +8,7 @@ import { onWorkerMessage, postToWorker } from '../worker-client';
 import { forgetRun, savedRuns, type SavedRun, type UnreadableRun } from '../saved-runs';
 import { foldEvent, foldMemorySample, newRun, type RunState } from './fold';
 import { methodLabel } from '../../compare/methods';
+import { configProblems } from '../../train/config';
 import type { Store } from './types';
 
 export interface RunSlice {
@@ -77,7 +78,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
     startRun: () => {
       const { config, modelSource, dataSource, modelStatus, dataStatus, reviewRanks } = get();
       // The preview may still be refreshing (a setting just changed); the worker prepares the data itself.
-      if (modelStatus !== 'ready' || dataStatus === 'error' || dataStatus === 'idle' || isBusy(get())) return;
+      if (modelStatus !== 'ready' || dataStatus === 'error' || dataStatus === 'idle' || isBusy(get()) || configProblems(config).length > 0) return;
       const id = newRunId();
       const label = `${methodLabel(config.method)} r=${config.rank} · ${config.steps} steps`;
       set((s) => ({ runs: [...s.runs, newRun(id, label, config)], activeRunId: id, reviewSettings: null }));
