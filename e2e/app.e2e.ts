@@ -236,6 +236,31 @@ describe('the app', () => {
     }
   });
 
+  it('keeps the scan while the reviewed ranks are invalid: the problem is said and Train waits for valid values', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page, errors } = await open(context);
+      for (const [key, value] of Object.entries({ steps: 2, scanBatches: 2, batchSize: 4, evalBatches: 1, generateSamples: 0 })) await setNumber(page, key, value);
+      await page.getByLabel('Pause after the scan to tune ranks').check();
+      await page.getByTestId('start-run').click();
+      await page.getByTestId('allocation-review').waitFor({ timeout: 300_000 });
+      await page.getByTestId('review-rankMin').fill('20');
+      await page.getByTestId('review-rankMax').fill('8');
+      expect(await page.getByTestId('review-problem').textContent()).toBe("r_min (20) is above r_max (8); the chart shows the scan's own allocation until the values can run");
+      expect(await page.getByTestId('continue-run').isDisabled()).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-10-bad-review.png'), fullPage: true });
+      await page.getByTestId('review-rankMax').fill('32');
+      expect(await page.getByTestId('review-problem').count()).toBe(0);
+      await page.getByTestId('continue-run').click();
+      await page.waitForSelector('[data-testid="run-status"][data-status="done"], [data-testid="run-status"][data-status="error"]', { timeout: 300_000 });
+      expect(await page.getByTestId('run-status').getAttribute('data-status')).toBe('done');
+      expect(await page.getByTestId('setting-rankMin').inputValue()).toBe('20');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('warns of a validation split too small to measure, naming the fix', async () => {
     const context = await launchChromium({ webgpu: true });
     try {

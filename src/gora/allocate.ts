@@ -5,12 +5,13 @@
 export type FeatureFunction = 'id' | 'sqrt' | 'log1p';
 
 export interface AllocationSettings {
-  rankRef: number; // r_ref, default 8
-  rankMin: number; // r_min, default 4
-  rankMax: number; // r_max, default 32
-  features: FeatureFunction; // f, default identity (the reference code's)
+  rankRef: number; // r_ref
+  rankMin: number; // r_min
+  rankMax: number; // r_max
+  features: FeatureFunction; // f
 }
 
+/** The paper's settings (the reference code's f); a run's defaults are src/train/settings.ts's. */
 export const DEFAULT_ALLOCATION: AllocationSettings = { rankRef: 8, rankMin: 4, rankMax: 32, features: 'id' };
 
 export interface LayerImportance {
@@ -66,11 +67,18 @@ export function allocateRanks(layers: readonly LayerImportance[], settings: Allo
   };
 }
 
-function checkSettings(s: AllocationSettings): void {
-  for (const [name, value] of [['rank', s.rankRef], ['rank-min', s.rankMin], ['rank-max', s.rankMax]] as const) {
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`--${name} must be a non-negative integer, got ${value}`);
+/** Why the allocation cannot run with `s`, in the app's words; null when it can. */
+export function allocationProblem(s: AllocationSettings): string | null {
+  for (const [name, value] of [['r_ref', s.rankRef], ['r_min', s.rankMin], ['r_max', s.rankMax]] as const) {
+    if (!Number.isInteger(value) || value < 0) return `${name} must be a whole number ≥ 0, got ${value}`;
   }
-  if (s.rankRef < 1) throw new RangeError(`the rank (r_ref) must be at least 1, got ${s.rankRef}`);
-  if (s.rankMin > s.rankMax) throw new RangeError(`the min rank (${s.rankMin}) is above the max rank (${s.rankMax})`);
-  if (!(s.features in FEATURES)) throw new RangeError(`--features must be id, sqrt or log1p, got ${s.features}`);
+  if (s.rankRef < 1) return `r_ref must be at least 1, got ${s.rankRef}`;
+  if (s.rankMin > s.rankMax) return `r_min (${s.rankMin}) is above r_max (${s.rankMax})`;
+  if (!(s.features in FEATURES)) return `the feature function must be id, sqrt or log1p, got ${s.features}`;
+  return null;
+}
+
+function checkSettings(s: AllocationSettings): void {
+  const problem = allocationProblem(s);
+  if (problem) throw new RangeError(problem);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateRanks, DEFAULT_ALLOCATION, type LayerImportance } from '../../src/gora/allocate';
+import { allocateRanks, allocationProblem, DEFAULT_ALLOCATION, type LayerImportance } from '../../src/gora/allocate';
 
 // Three layers with hand-picked importances (sum 10) and shapes.
 const LAYERS: LayerImportance[] = [
@@ -55,8 +55,10 @@ describe('GoRA rank allocation (docs/gora.md §4)', () => {
   });
 
   it('refuses bad settings and degenerate scans with clear messages', () => {
-    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankMin: 40 })).toThrow(/the min rank \(40\) is above the max rank \(32\)/);
-    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankRef: 0 })).toThrow(/the rank \(r_ref\) must be at least 1/);
+    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankMin: 40 })).toThrow(/^r_min \(40\) is above r_max \(32\)$/);
+    expect(() => allocateRanks(LAYERS, { ...DEFAULT_ALLOCATION, rankRef: 0 })).toThrow(/^r_ref must be at least 1, got 0$/);
+    expect(allocationProblem({ ...DEFAULT_ALLOCATION, rankMax: 2.5 })).toBe('r_max must be a whole number ≥ 0, got 2.5');
+    expect(allocationProblem(DEFAULT_ALLOCATION)).toBeNull();
     expect(() => allocateRanks(LAYERS.map((l) => ({ ...l, importance: 0 })), DEFAULT_ALLOCATION)).toThrow(/every importance is zero/);
     expect(() => allocateRanks([{ ...LAYERS[0], importance: NaN }, LAYERS[1]], DEFAULT_ALLOCATION)).toThrow(/q is NaN/);
   });

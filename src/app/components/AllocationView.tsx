@@ -1,6 +1,6 @@
 import { useStore } from '../state/store';
 import { activeRun, shownAllocation } from '../state/run';
-import type { Allocation, AllocationSettings } from '../../gora/allocate';
+import { allocationProblem, type Allocation, type AllocationSettings } from '../../gora/allocate';
 import { formatCount } from './format';
 
 /** model.layers.3.self_attn.q_proj → [3, 'q_proj'] */
@@ -78,6 +78,8 @@ function ReviewControls({ settings }: { settings: AllocationSettings }) {
   const continueRun = useStore((s) => s.continueRun);
   const setConfig = useStore((s) => s.setConfig);
   const change = (patch: Partial<AllocationSettings>) => setReview({ ...settings, ...patch });
+  // Bad values are said here and keep the button off: the scan is kept until the ranks can run.
+  const problem = allocationProblem(settings);
   const number = (key: 'rankRef' | 'rankMin' | 'rankMax', label: string) => (
     <label>
       {label}
@@ -100,8 +102,14 @@ function ReviewControls({ settings }: { settings: AllocationSettings }) {
           </select>
         </label>
       </div>
+      {problem && (
+        <p className="field-problem" role="alert" data-testid="review-problem">
+          {problem}; the chart shows the scan's own allocation until the values can run
+        </p>
+      )}
       <button
         className="primary"
+        disabled={problem !== null}
         onClick={() => {
           setConfig({ rank: settings.rankRef, rankMin: settings.rankMin, rankMax: settings.rankMax, features: settings.features });
           continueRun();
