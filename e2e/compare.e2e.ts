@@ -1,4 +1,4 @@
-// The comparison view: LoRA and GoRA × 1 seed with a tiny schedule on the built-in model and the
+// The comparison view: each method's learning rate named before it starts and used; LoRA and GoRA × 1 seed with a tiny schedule on the built-in model and the
 // sentiment sample, run one after another in the worker; the table shows both methods with numbers;
 // compare.csv downloads with its header and one row per method; the charts download as a PNG without
 // a Content-Security-Policy violation (the SVG is drawn through a blob: image); and the page still
@@ -62,6 +62,18 @@ describe('the comparison view', () => {
       // gora and lora are chosen by default; make sure of it whatever was persisted.
       for (const method of ['gora', 'lora']) if (!(await page.getByTestId(`compare-method-${method}`).isChecked())) await page.getByTestId(`compare-method-${method}`).check();
       await setNumber(page, 'compare-seeds', 1);
+
+      // Each method's rate is named before the comparison starts: its own by default, the settings'
+      // for every method with one switch.
+      await page.getByTestId('setting-lr').fill('0.0005');
+      await page.getByTestId('setting-lr').blur();
+      if (await page.getByTestId('compare-same-lr').isChecked()) await page.getByTestId('compare-same-lr').uncheck();
+      const rateOf = async (method: string) => (await page.getByTestId(`compare-rate-${method}`).textContent())!.replace('lr ', '');
+      expect([await rateOf('gora'), await rateOf('lora')]).toEqual(['2.0e-4', '1.0e-3']);
+      await page.getByTestId('compare-same-lr').check();
+      expect([await rateOf('gora'), await rateOf('lora')]).toEqual(['5.0e-4', '5.0e-4']);
+      await page.getByTestId('compare-same-lr').uncheck();
+      const shownRates = { gora: await rateOf('gora'), lora: await rateOf('lora') };
       await page.getByTestId('start-comparison').click();
 
       const status = () => page.getByTestId('comparison-view').getAttribute('data-status');
@@ -92,6 +104,8 @@ describe('the comparison view', () => {
         const cells = await page.getByTestId(`comparison-row-${method}`).locator('td').allTextContents();
         expect(cells[0]).toBe(label);
         expect(cells[1]).toBe('1');
+        // The rate each method ran at is the one shown beside it before the start.
+        expect(cells[2]).toBe(shownRates[method as 'gora' | 'lora']);
         expect(Number(cells[3])).toBeGreaterThan(0);
         expect(Number(cells[4])).toBeGreaterThanOrEqual(0);
         expect(Number(cells[5])).toBeGreaterThan(0);

@@ -32,6 +32,21 @@ describe('the run state is a fold of job events', () => {
     expect(run.generations[0].adapted).toBe('c');
   });
 
+  it('keeps the latest estimate of the whole run, and its measured time at the end', () => {
+    let run = newRun('e1', 'GoRA', defaultConfig('gora'));
+    run = foldEvent(run, { type: 'estimate', step: 1, elapsed: 30, train: 900, evaluate: 100 });
+    run = foldEvent(run, { type: 'estimate', step: 5, elapsed: 36, train: 600, evaluate: 80 });
+    expect(run.estimate).toEqual({ step: 5, elapsed: 36, train: 600, evaluate: 80 });
+    run = foldEvent(run, { type: 'run-time', seconds: 700, evaluation: 90 });
+    expect(run.runTime).toEqual({ seconds: 700, evaluation: 90 });
+  });
+
+  it('times the evaluation phase from its progress in passes', () => {
+    let run = foldEventAt(newRun('e2', 'GoRA', defaultConfig('gora')), { type: 'phase', phase: 'evaluate', status: 'start' }, 0);
+    run = foldEventAt(run, { type: 'progress', phase: 'evaluate', done: 10, total: 84, detail: 'validation' }, 5000);
+    expect(run.phases.evaluate).toMatchObject({ done: 10, total: 84, detail: 'validation', rate: 2 });
+  });
+
   it('marks scan and allocation as skipped for plain LoRA', () => {
     const run = newRun('r2', 'LoRA', defaultConfig('lora'));
     expect(run.phases.scan.status).toBe('skipped');

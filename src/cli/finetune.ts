@@ -27,6 +27,7 @@ import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 import { loadProgressPrinter } from './progress';
+import { estimateText } from '../train/run-time';
 
 /** Where the data comes from: the flags every command that reads data takes besides its settings. */
 export const DATA_FLAGS = {
@@ -278,6 +279,9 @@ function printEvent(event: JobEvent): void {
       if (event.step === 1 || event.step % 10 === 0 || event.step === event.of) {
         log(`train: step ${event.step}/${event.of}, loss ${event.loss.toFixed(4)}, lr ${event.lr.toExponential(2)}, ${event.tokensPerSecond.toFixed(0)} tokens/s`);
       }
+      return;
+    case 'estimate':
+      log(`estimate after step ${event.step}: ${estimateText(event)}`);
       return;
     case 'evaluation':
       log(`evaluate: step ${event.evaluation.step}, validation ${scores(event.evaluation)}`);

@@ -22,6 +22,16 @@ import { RESUMABLE_SETTINGS, SETTINGS } from './settings';
 import type { Evaluation } from './events';
 import type { StepRecord } from './job';
 
+/**
+ * Steps between checkpoints as a run takes them: the setting, unless it would leave the run without
+ * one before its end (a 12-step run at the default 25); then every quarter of the steps, so a reload
+ * or a lost device never costs a short run all of its training. 0 stays 0 (only when stopped).
+ */
+export function checkpointInterval(config: Pick<JobConfig, 'checkpointEvery' | 'steps'>): number {
+  if (config.checkpointEvery <= 0 || config.checkpointEvery < config.steps) return config.checkpointEvery;
+  return Math.max(1, Math.ceil(config.steps / 4));
+}
+
 export const CHECKPOINT_TENSORS = 'checkpoint.safetensors';
 export const CHECKPOINT_STATE = 'checkpoint.json';
 const FORMAT = 'gora-checkpoint';

@@ -51,8 +51,9 @@ export function firstTokensDiffer(labels: ClassLabels): boolean {
 /**
  * Loss and accuracy of `rows` (at most `maxBatches` batches of them; 0: all) in one pass over them
  * when the labels' first tokens differ, otherwise the loss pass and labelAccuracy on the same rows.
+ * `onPass` is called after each forward pass (run-time.ts counts them ahead).
  */
-export async function scoreRows(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, maxBatches = 0): Promise<RowsScore> {
+export async function scoreRows(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, maxBatches = 0, onPass: () => void = () => {}): Promise<RowsScore> {
   const { B, T } = model.shape;
   const V = model.spec.vocabSize;
   const scored = maxBatches > 0 ? rows.slice(0, maxBatches * B) : rows;
@@ -66,6 +67,7 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
     const batch = makeBatch(group, B, T, pad);
     model.setBatch(batch.tokens, batch.targets);
     await model.gpu.run('validation', (enc) => model.forward(enc, null));
+    onPass();
     sum += (await rowLossSums(model)).reduce((a, b) => a + b, 0);
     tokens += batch.count;
     if (!oneAnswer) continue;
@@ -81,7 +83,7 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
   }
   const loss = tokens > 0 ? sum / tokens : NaN;
   if (oneAnswer) return { loss, tokens, accuracy: counted > 0 ? right / counted : null, examples: counted > 0 ? counted : scored.length };
-  const acc = await labelAccuracy(model, scored, labels, pad);
+  const acc = await labelAccuracy(model, scored, labels, pad, onPass);
   return { loss, tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? scored.length };
 }
 
@@ -89,7 +91,7 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
  * For each validation example whose completion is one of the labels: score every label by the
  * summed loss of its tokens after the prompt and count the example right when the lowest is its own.
  */
-export async function labelAccuracy(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number): Promise<{ accuracy: number; examples: number } | null> {
+export async function labelAccuracy(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, onPass: () => void = () => {}): Promise<{ accuracy: number; examples: number } | null> {
   if (!labels || rows.length === 0) return null;
   const { B, T } = model.shape;
   const candidates: TokenSequence[] = [];
@@ -115,6 +117,7 @@ export async function labelAccuracy(model: Transformer, rows: readonly TokenSequ
     const batch = makeBatch(group, B, T, pad);
     model.setBatch(batch.tokens, batch.targets);
     await model.gpu.run('label scores', (enc) => model.forward(enc, null));
+    onPass();
     const sums = await rowLossSums(model);
     for (let b = 0; b < group.length; b++) scores.push(sums[b]);
   }

@@ -27,6 +27,11 @@ export type JobEvent =
   | { type: 'allocation'; allocation: Allocation }
   | { type: 'init'; baseLoss: number; initLoss: number }
   | { type: 'step'; step: number; of: number; loss: number; lr: number; tokensPerSecond: number; elapsed: number; remaining: number }
+  /**
+   * After the first training steps: seconds since the job started and still ahead, from timed steps
+   * and a timed forward pass (run-time.ts).
+   */
+  | { type: 'estimate'; step: number; elapsed: number; train: number; evaluate: number }
   | { type: 'evaluation'; evaluation: Evaluation }
   /** After training, the scores on the test split the data names (none is sent when it names none). */
   | { type: 'test'; evaluation: Evaluation }
@@ -35,4 +40,6 @@ export type JobEvent =
   | { type: 'checkpoint'; step: number; where: string | null; error: string | null }
   /** At the end of a run: the measured peak of its own GPU buffers and the dry run's estimate, in bytes. */
   | { type: 'memory'; peakBytes: number; estimateBytes: number }
+  /** At the end of a run: its seconds, and how many of them went to evaluation (scoring and generation). */
+  | { type: 'run-time'; seconds: number; evaluation: number }
   | { type: 'log'; message: string };

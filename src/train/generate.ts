@@ -10,6 +10,8 @@ export interface GenerateOptions {
   stopToken: number | null;
   /** Fills the unused right part of each row. */
   padToken: number;
+  /** Called after each forward pass, for progress. */
+  onPass?: () => void;
 }
 
 export async function generateGreedy(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
@@ -29,6 +31,7 @@ export async function generateGreedy(model: Transformer, prompts: readonly Uint3
       group.forEach((row, b) => tokens.set(row, b * T));
       model.setBatch(tokens, new Int32Array(B * T).fill(-100));
       await model.gpu.run('generate', (enc) => model.forward(enc, null));
+      options.onPass?.();
       for (const [b, row] of group.entries()) {
         if (done[b]) continue;
         const logits = await model.gpu.readF32(model.logits, V, (b * T + row.length - 1) * V);

@@ -17,7 +17,8 @@ import type { ScanResult } from '../gora/scan';
 import { checkpointDtype, type OpenedModel } from '../model/load';
 import { checkConfig, modifiesBaseWeights, needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
-import { scoreRows } from './evaluate';
+import { firstTokensDiffer, scoreRows } from './evaluate';
+import { finalEvaluationPasses, secondsAhead, type EvaluationShape } from './run-time';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
@@ -25,7 +26,7 @@ import { adapterStage, scanStage, subtractInitialAdapters } from './initialise';
 import type { GammaSearch } from '../gora/gamma';
 import { readModelWeights, stepProbe, trainedParameterGroups } from './full';
 import { splitLike } from '../engine/row-chunks';
-import { checkpointFiles, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
+import { checkpointFiles, checkpointInterval, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
 import { explainFailure, JobStopped, numericalFault, type RunPosition } from './faults';
 import { estimateMemory, type MemoryEstimate } from './memory-estimate';
 
@@ -117,6 +118,17 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     if (problem) throw new RangeError(problem);
   }
   const emit = inputs.emit ?? (() => {});
+  const jobStart = performance.now();
+  // Seconds spent scoring and generating, wherever in the run (the base generations come first).
+  let evaluationSeconds = 0;
+  const evaluating = async <T>(work: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      evaluationSeconds += (performance.now() - start) / 1000;
+    }
+  };
   // Where the run is, for the message of whatever ends it early.
   const position: RunPosition = { step: null, of: config.steps, phase: 'load', saved: resume ? { step: resume.step, where: null } : null, saving: Boolean(inputs.saveCheckpoint) };
   const seconds: Partial<Record<Phase, number>> = {};
@@ -150,7 +162,14 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
-    const baseGenerations = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
+    const baseGenerations = prompts.length ? await evaluating(() => generateGreedy(model, prompts, generateOptions)) : [];
+    const evaluationShape: EvaluationShape = {
+      valRows: data.val.length,
+      testRows: data.test.length,
+      batchSize: B,
+      labelRowsPerExample: data.labels && !firstTokensDiffer(data.labels) ? data.labels.tokens.length : 0,
+      prompts: prompts.length,
+    };
 
     // The scan (GoRA, LoRA-GA), GoRA's allocation and every method's initial adapters, each its own
     // phase (initialise.ts); a resumed run has all of it saved.
@@ -198,9 +217,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       return { baseLoss, initLoss };
     });
 
-    const evaluate = async (step: number): Promise<Evaluation> => {
+    const evaluate = async (step: number, onPass?: () => void): Promise<Evaluation> => {
       // Loss and accuracy on the same rows: the evaluation-batches setting bounds both.
-      const { loss, tokens, accuracy, examples } = await scoreRows(model, data.val, data.labels, data.plan.pad, config.evalBatches);
+      const { loss, tokens, accuracy, examples } = await evaluating(() => scoreRows(model, data.val, data.labels, data.plan.pad, config.evalBatches, onPass));
       const evaluation = { step, loss, tokens, accuracy, examples };
       emit({ type: 'evaluation', evaluation });
       return evaluation;
@@ -263,6 +282,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
         }
       };
       const start = performance.now();
+      // Seconds of evaluation inside the training loop, which a step's time leaves out.
+      const evaluationBefore = evaluationSeconds;
+      let firstStepSeconds = 0;
+      const every = checkpointInterval(config);
       try {
         if (resume) optimizer.loadState(resume.moments);
         for (let step = startStep; step < config.steps; step++) {
@@ -301,8 +324,18 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           const elapsed = (performance.now() - start) / 1000;
           const done = step + 1 - startStep;
           emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: (done * config.gradAccum * B * T) / elapsed, elapsed, remaining: (elapsed / done) * (config.steps - step - 1) });
+          // The whole run's time, once after the first step (shader compilation makes it slow, so
+          // this errs long) and again after the fifth, timed over steps 2 to 5 at their usual speed.
+          const trainingElapsed = elapsed - (evaluationSeconds - evaluationBefore);
+          if (done === 1) firstStepSeconds = trainingElapsed;
+          if (done === 1 || done === 5) {
+            const stepSeconds = done === 1 ? trainingElapsed : (trainingElapsed - firstStepSeconds) / 4;
+            const forwardSeconds = await timeForward(model, data.valBatchCount > 0 ? data.valBatchAt(0) : micro[0]);
+            const ahead = secondsAhead(step + 1, config, evaluationShape, { stepSeconds, forwardSeconds });
+            emit({ type: 'estimate', step: step + 1, elapsed: (performance.now() - jobStart) / 1000, ...ahead });
+          }
           if (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0 && step + 1 < config.steps && data.valBatchCount > 0) evaluations.push(await evaluate(step + 1));
-          if (config.checkpointEvery > 0 && ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps)) await save(step + 1);
+          if (every > 0 && ((step + 1) % every === 0 || step + 1 === config.steps)) await save(step + 1);
         }
         position.step = null;
       } finally {
@@ -312,17 +345,26 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       return records;
     });
 
-    const { final, test, generations } = await timed('evaluate', async () => {
-      const final = data.valBatchCount > 0 ? await evaluate(config.steps) : { step: config.steps, loss: NaN, tokens: 0, accuracy: null, examples: 0 };
+    const { final, test, generations } = await timed('evaluate', () => evaluating(async () => {
+      // Progress in forward passes, over the three parts in turn.
+      const passes = finalEvaluationPasses(config, evaluationShape);
+      const total = passes.validation + passes.test + passes.generation;
+      let done = 0;
+      const counter = (detail: string) => () => emit({ type: 'progress', phase: 'evaluate', done: ++done, total, detail });
+      const final = data.valBatchCount > 0 ? await evaluate(config.steps, counter('validation')) : { step: config.steps, loss: NaN, tokens: 0, accuracy: null, examples: 0 };
       // The evaluation-batches setting bounds the test split's scoring as it bounds validation's.
-      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad, config.evalBatches)) } : null;
+      done = passes.validation;
+      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad, config.evalBatches, counter('test'))) } : null;
       if (test) emit({ type: 'test', evaluation: test });
-      const adapted = prompts.length ? await generateGreedy(model, prompts, generateOptions) : [];
+      done = passes.validation + passes.test;
+      const adapted = prompts.length ? await generateGreedy(model, prompts, { ...generateOptions, onPass: counter('generation') }) : [];
+      // Generations that all stopped early leave passes uncounted: the bar ends full.
+      if (done < total) emit({ type: 'progress', phase: 'evaluate', done: total, total, detail: 'generation' });
       const decode = (ids: ArrayLike<number>) => opened.tokenizer?.decode(Array.from(ids), { skipSpecialTokens: true }) ?? Array.from(ids).join(' ');
       const generations = prompts.map((p, i) => ({ prompt: decode(p), base: decode(baseGenerations[i]), adapted: decode(adapted[i]) }));
       if (generations.length) emit({ type: 'generations', samples: generations });
       return { final, test, generations };
-    });
+    }));
     if (final.examples > 0 || data.valBatchCount > 0) evaluations.push(final);
 
     const trained = await readAdapters(model);
@@ -332,6 +374,9 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const estimate = estimateMemory(spec, B, T, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
     const memory = { estimate, peakBytes: gpu.peakBytes - heldBefore };
     emit({ type: 'memory', peakBytes: memory.peakBytes, estimateBytes: estimate.peak });
+    const runSeconds = (performance.now() - jobStart) / 1000;
+    emit({ type: 'run-time', seconds: runSeconds, evaluation: evaluationSeconds });
+    emit({ type: 'log', message: `time: ${runSeconds.toFixed(1)} s in all, ${evaluationSeconds.toFixed(1)} s of it evaluation (${((100 * evaluationSeconds) / runSeconds).toFixed(0)} %)` });
     return { config, weightsFormat, scan, allocation, initial, trained, weights: trainedWeights, scanGradients, initCheck, gammaSearch, steps, evaluations, final, test, generations, seconds, batches: { scan: needsScan(config.method) ? scanBatches : [], train: trainBatches, val: valBatches }, memory };
   } catch (error) {
     throw explainFailure(error, position);
@@ -377,4 +422,13 @@ async function meanLoss(model: Transformer, batches: readonly Batch[]): Promise<
     sum += (await model.gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
   }
   return sum / batches.length;
+}
+
+/** Seconds of one forward pass of `batch`, read back so the GPU has finished it. */
+async function timeForward(model: Transformer, batch: Batch): Promise<number> {
+  const start = performance.now();
+  model.setBatch(batch.tokens, batch.targets);
+  await model.gpu.run('timed forward', (enc) => model.forward(enc, null));
+  await model.gpu.readF32(model.losses, 1);
+  return (performance.now() - start) / 1000;
 }

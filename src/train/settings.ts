@@ -192,7 +192,7 @@ export const SETTINGS: { readonly [K in SettingKey]: Setting<JobConfig[K]> } = {
   },
   checkpointEvery: {
     flag: 'checkpoint-every', label: 'Checkpoint every', note: '0: only when stopped', default: 25, kind: { type: 'integer', min: 0 },
-    help: 'steps between checkpoints, also saved at the end of training and when the run is paused or stopped', resumable: true, app: 'all', compare: false,
+    help: 'steps between checkpoints (every quarter of a run shorter than this), also saved at the end of training and when the run is paused or stopped', resumable: true, app: 'all', compare: false,
   },
   evalEvery: {
     // How much evaluation a run does: on a large model or a slow GPU it can outlast a short training.

@@ -7,7 +7,9 @@ import { uploadWeights } from '../../src/engine/load';
 import { readPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft';
 import { exportRunFiles, runFiles } from '../../src/export/run-files';
 import { defaultConfig, type JobConfig } from '../../src/train/config';
-import { meanTokenLoss } from '../../src/train/evaluate';
+import { firstTokensDiffer, meanTokenLoss } from '../../src/train/evaluate';
+import { finalEvaluationPasses } from '../../src/train/run-time';
+import { checkpointInterval } from '../../src/train/checkpoint';
 import { JobStopped, runJob } from '../../src/train/job';
 import type { JobEvent } from '../../src/train/events';
 import { testGpu } from '../gpu';
@@ -54,6 +56,31 @@ describe('the GoRA job end to end on a fixture', async () => {
     const memory = gora.events.filter((e) => e.type === 'memory');
     expect(memory).toEqual([{ type: 'memory', peakBytes: gora.result.memory.peakBytes, estimateBytes: gora.result.memory.estimate.peak }]);
     expect(gora.result.memory.peakBytes).toBeGreaterThan(1e5);
+  });
+
+  it('counts the evaluation phase in forward passes as run-time.ts counts them ahead, and ends it full', () => {
+    const progress = gora.events.filter((e): e is Extract<JobEvent, { type: 'progress' }> => e.type === 'progress' && e.phase === 'evaluate');
+    const labels = gora.data.labels!;
+    // The fixture's tokenizer splits the labels so that their first tokens are the same: each label is scored as its own row.
+    expect(firstTokensDiffer(labels)).toBe(false);
+    const shape = { valRows: gora.data.val.length, testRows: gora.data.test.length, batchSize: 2, labelRowsPerExample: labels.tokens.length, prompts: 1 };
+    const passes = finalEvaluationPasses(gora.config, shape);
+    const total = passes.validation + passes.test + passes.generation;
+    expect(progress.map((p) => p.total)).toEqual(progress.map(() => total));
+    expect(progress.filter((p) => p.detail === 'validation').map((p) => p.done)).toEqual(Array.from({ length: passes.validation }, (_, i) => i + 1));
+    expect(progress.at(-1)!.done).toBe(total);
+  });
+
+  it('estimates the whole run after its first step and says at the end how much of it was evaluation', () => {
+    const estimates = gora.events.filter((e): e is Extract<JobEvent, { type: 'estimate' }> => e.type === 'estimate');
+    // Four steps: the estimate after the fifth never comes.
+    expect(estimates.map((e) => e.step)).toEqual([1]);
+    expect(estimates[0].train).toBeGreaterThan(0);
+    expect(estimates[0].evaluate).toBeGreaterThan(0);
+    expect(gora.events.findIndex((e) => e.type === 'estimate')).toBeGreaterThan(gora.events.findIndex((e) => e.type === 'step'));
+    const time = gora.events.find((e): e is Extract<JobEvent, { type: 'run-time' }> => e.type === 'run-time')!;
+    expect(time.evaluation).toBeGreaterThan(0);
+    expect(time.evaluation).toBeLessThan(time.seconds);
   });
 
   it('times the export as its own phase', () => {
@@ -201,6 +228,16 @@ describe('job control', () => {
     ]);
     const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     expect(logs).toContain('checkpoint: step 2 could not be saved (ENOSPC: no space left on device); training goes on, but the run can be resumed only from step 1');
+  });
+
+  it('checkpoints a run shorter than the interval every quarter of its steps', async () => {
+    const { model } = await loadFixture('smollm2');
+    const config = { ...defaultConfig('lora'), steps: 6, batchSize: 2, seqLen: 48, evalEvery: 0, generateSamples: 0, checkpointEvery: 25 };
+    const data = prepareDataset(DATA, 'sentiment.jsonl', model.tokenizer!, config);
+    const saved: number[] = [];
+    await runJob({ gpu: await testGpu(), model, data, config, saveCheckpoint: async (files) => void saved.push(JSON.parse(new TextDecoder().decode(files.get('checkpoint.json'))).step) });
+    expect(saved).toEqual([2, 4, 6]);
+    expect([checkpointInterval({ checkpointEvery: 25, steps: 400 }), checkpointInterval({ checkpointEvery: 25, steps: 25 }), checkpointInterval({ checkpointEvery: 0, steps: 12 }), checkpointInterval({ checkpointEvery: 5, steps: 1 })]).toEqual([25, 7, 0, 1]);
   });
 
   it('stops at the next step when told to, with nothing exported', async () => {

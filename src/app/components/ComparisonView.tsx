@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStore } from '../state/store';
 import { comparisonProblem, type Comparison } from '../state/comparison';
+import { comparisonPlan } from '../../compare/plan';
 import { curvesOfRun } from '../state/comparison-record';
 import { PHASES, type RunState } from '../state/fold';
 import { METHOD_NAMES, methodDescription, methodLabel } from '../../compare/methods';
@@ -25,7 +26,7 @@ export function ComparisonView() {
       <h2 id="comparison-title">Compare methods</h2>
       <p className="muted small">
         Every chosen method × seed, one after another, on the same model, data, seeds and budget (the rank is r_ref for GoRA and the uniform rank of the others), with the
-        settings above.
+        settings above, each method at the learning rate named beside it.
       </p>
       <ComparisonControls />
       {comparison && <ComparisonProgress comparison={comparison} />}
@@ -38,7 +39,8 @@ function ComparisonControls() {
   const methods = useStore((s) => s.compareMethods);
   const seeds = useStore((s) => s.compareSeeds);
   const sameLr = useStore((s) => s.compareSameLr);
-  const lr = useStore((s) => s.config.lr);
+  const config = useStore((s) => s.config);
+  const lr = config.lr;
   const toggle = useStore((s) => s.toggleCompareMethod);
   const setSeeds = useStore((s) => s.setCompareSeeds);
   const setSameLr = useStore((s) => s.setCompareSameLr);
@@ -54,6 +56,10 @@ function ComparisonControls() {
         {METHOD_NAMES.map((m) => (
           <label key={m} className="check" title={methodDescription(m)}>
             <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} data-testid={`compare-method-${m}`} /> {methodLabel(m)}
+            <span className="muted small" data-testid={`compare-rate-${m}`}>
+              {/* The rate the run will have: the plan decides it, so what is shown is what runs. */}
+              lr {comparisonPlan(config, [m], [config.seed], sameLr ? lr : null)[0].config.lr.toExponential(1)}
+            </span>
           </label>
         ))}
       </fieldset>
@@ -63,7 +69,7 @@ function ComparisonControls() {
           <input type="number" min={1} step={1} value={seeds} disabled={running} onChange={(e) => e.target.value !== '' && setSeeds(Number(e.target.value))} data-testid="compare-seeds" />
         </label>
         <label className="check">
-          <input type="checkbox" checked={sameLr} disabled={running} onChange={(e) => setSameLr(e.target.checked)} /> Every method at lr {lr.toExponential(1)} (otherwise each method’s own)
+          <input type="checkbox" checked={sameLr} disabled={running} onChange={(e) => setSameLr(e.target.checked)} data-testid="compare-same-lr" /> Every method at lr {lr.toExponential(1)} (otherwise each method’s own)
         </label>
         {running ? (
           <button className="danger" onClick={stop} disabled={status === 'stopping'} data-testid="stop-comparison">

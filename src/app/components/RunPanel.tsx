@@ -102,6 +102,12 @@ export function Stepper({ run }: { run: RunState }) {
               {p.status === 'skipped' ? 'not used' : p.status === 'done' ? (p.seconds !== null ? formatSeconds(p.seconds) : 'done') : p.status === 'running' ? (p.total ? `${Math.round(100 * share)} %` : '…') : ''}
             </span>
             {p.status === 'running' && p.total > 0 && <progress value={share} max={1} />}
+            {phase === 'evaluate' && p.status === 'running' && p.total > 0 && (
+              <span className="step-detail" data-testid="evaluate-progress">
+                {p.detail} · {p.done} of {p.total} passes
+                {p.rate ? ` · ${formatSeconds((p.total - p.done) / p.rate)} left` : ''}
+              </span>
+            )}
             {phase === 'load' && p.status === 'running' && p.total > 0 && (
               <span className="step-detail" data-testid="load-rate">
                 {formatBytes(p.done)} of {formatBytes(p.total)}

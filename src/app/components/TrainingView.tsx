@@ -3,6 +3,7 @@ import { useStore } from '../state/store';
 import { activeRun } from '../state/run';
 import type { RunState } from '../state/fold';
 import { formatLearningRate, formatSeconds, memoryText } from './format';
+import { estimateText } from '../../train/run-time';
 
 export function TrainingView() {
   const run = useStore(activeRun);
@@ -44,8 +45,12 @@ function Stats({ run }: { run: RunState }) {
         <dd>{run.speed ? run.speed.tokensPerSecond.toFixed(0) : '–'}</dd>
       </div>
       <div>
-        <dt>Elapsed · left</dt>
+        <dt>Training: elapsed · left</dt>
         <dd>{run.speed ? `${formatSeconds(run.speed.elapsed)} · ${formatSeconds(run.speed.remaining)}` : '–'}</dd>
+      </div>
+      <div>
+        <dt>Whole run</dt>
+        <dd data-testid="run-time">{wholeRunText(run)}</dd>
       </div>
       <div>
         <dt>GPU memory</dt>
@@ -53,6 +58,15 @@ function Stats({ run }: { run: RunState }) {
       </div>
     </dl>
   );
+}
+
+/** The measured time once the run has ended, before that the estimate from its first steps. */
+function wholeRunText(run: RunState): string {
+  if (run.runTime) {
+    const { seconds, evaluation } = run.runTime;
+    return `${formatSeconds(seconds)}, of it evaluation ${formatSeconds(evaluation)} (${Math.round((100 * evaluation) / seconds)} %)`;
+  }
+  return run.estimate ? `${estimateText(run.estimate)}, estimated at step ${run.estimate.step}` : 'estimated after the first step';
 }
 
 const COLOURS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171'];

@@ -36,6 +36,10 @@ export interface RunState {
   test: Evaluation | null;
   generations: Generation[];
   speed: { tokensPerSecond: number; elapsed: number; remaining: number } | null;
+  /** The whole run's time, estimated after the first training steps (seconds since it started and still ahead). */
+  estimate: { step: number; elapsed: number; train: number; evaluate: number } | null;
+  /** Once the run has ended: its seconds, and those that went to evaluation. */
+  runTime: { seconds: number; evaluation: number } | null;
   /**
    * GPU memory: while running, the worker's samples of what is held now and the peak so far; once the
    * job has ended, its own measured peak and the estimate (`final`), which later samples never replace
@@ -57,7 +61,7 @@ export function newRun(id: string, label: string, config: JobConfig): RunState {
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
-  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null, stopping: false };
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, estimate: null, runTime: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null, stopping: false };
 }
 
 function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {
@@ -90,6 +94,10 @@ export function foldEventAt(run: RunState, event: JobEvent, now: number): RunSta
         'train',
         { done: event.step, total: event.of },
       );
+    case 'estimate':
+      return { ...run, estimate: { step: event.step, elapsed: event.elapsed, train: event.train, evaluate: event.evaluate } };
+    case 'run-time':
+      return { ...run, runTime: { seconds: event.seconds, evaluation: event.evaluation } };
     case 'evaluation':
       return { ...run, evaluations: [...run.evaluations, event.evaluation] };
     case 'test':
