@@ -1,7 +1,8 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useStore } from './state/store';
 import { activeRun, isBusy } from './state/run';
 import { EMBEDDED_MODEL } from './sources';
+import { folderProblem, type SavedRun } from './saved-runs';
 import { GpuPanel } from './components/GpuPanel';
 import { SelfTestPanel } from './components/SelfTestPanel';
 import { ModelPanel } from './components/ModelPanel';
@@ -20,6 +21,7 @@ export function App() {
   const selectDataset = useStore((s) => s.selectDataset);
   const loadSavedRuns = useStore((s) => s.loadSavedRuns);
   const run = useStore(activeRun);
+  const busy = useStore(isBusy);
 
   useEffect(() => {
     void detectGpu();
@@ -28,6 +30,18 @@ export function App() {
     void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL });
     void loadSavedRuns();
   }, [detectGpu, loadModel, selectDataset, loadSavedRuns]);
+
+  // While a run holds the GPU, leaving the page asks first: the browser's own "Leave site?" prompt.
+  // (The run can still be resumed from its last checkpoint, but the steps since it are lost.)
+  useEffect(() => {
+    if (!busy) return;
+    const ask = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [busy]);
 
   return (
     <div className="app">
@@ -149,16 +163,51 @@ function ResumeBanner() {
         </div>
       ))}
       {saved.map((r) => (
-        <div key={r.runId} className="row wrap">
-          <span>
-            An unfinished {methodLabel(r.request.config.method)} run stopped at step {r.step} of {r.steps}; its checkpoint is kept in this browser.
-          </span>
-          <button className="primary" onClick={() => resume(r.runId)} disabled={busy || !gpuReady} data-testid="resume-run">
-            Resume
-          </button>
-          <button onClick={() => void discard(r.runId)}>Discard</button>
-        </div>
+        <SavedRunRow key={r.runId} run={r} disabled={busy || !gpuReady} onResume={(folder) => resume(r.runId, folder)} onDiscard={() => void discard(r.runId)} />
       ))}
+    </div>
+  );
+}
+
+/** One kept run; on a folder model the folder is picked again first (the page cannot reopen it by itself). */
+function SavedRunRow({ run, disabled, onResume, onDiscard }: { run: SavedRun; disabled: boolean; onResume: (folder: File[]) => void; onDiscard: () => void }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const model = run.request.model;
+  const pick = (files: File[]) => {
+    const reason = folderProblem(run, files);
+    setProblem(reason);
+    if (!reason) onResume(files);
+  };
+  return (
+    <div className="row wrap">
+      <span>
+        An unfinished {methodLabel(run.request.config.method)} run stopped at step {run.step} of {run.steps}; its checkpoint is kept in this browser.
+        {model.kind === 'folder' && ` It trained the folder ${model.name}: choose that folder again to resume.`}
+      </span>
+      {model.kind === 'folder' ? (
+        <label className="button primary">
+          Choose {model.name} and resume
+          <input
+            type="file"
+            className="sr-only"
+            disabled={disabled}
+            {...({ webkitdirectory: '', directory: '' } as Record<string, string>)}
+            multiple
+            onChange={(e) => pick(Array.from(e.target.files ?? []))}
+            data-testid="resume-folder"
+          />
+        </label>
+      ) : (
+        <button className="primary" onClick={() => onResume([])} disabled={disabled} data-testid="resume-run">
+          Resume
+        </button>
+      )}
+      <button onClick={onDiscard}>Discard</button>
+      {problem && (
+        <span className="error" role="alert" data-testid="resume-folder-problem">
+          {problem}
+        </span>
+      )}
     </div>
   );
 }

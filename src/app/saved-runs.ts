@@ -32,14 +32,26 @@ async function readFile(dir: FileSystemDirectoryHandle, name: string): Promise<F
   return dir.getFileHandle(name).then((h) => h.getFile(), () => null);
 }
 
-/** Keeps what a run needs to start again; a picked folder cannot be reopened after a reload, so such runs are not kept. */
-export async function rememberRun(request: RunRequest, dataText: string, fileName: string): Promise<boolean> {
-  if (request.model.kind === 'folder') return false;
+/**
+ * Keeps what a run needs to start again. A folder picked from disk cannot be reopened after a reload
+ * (the page gets no lasting handle to it), so only its name is kept: the page asks for the folder
+ * again to resume (withFolder).
+ */
+export async function rememberRun(request: RunRequest, dataText: string, fileName: string): Promise<void> {
   const dir = await (await runsDirectory(true))!.getDirectoryHandle(request.runId, { create: true });
-  const stored: RunRequest = request.data.kind === 'file' ? { ...request, data: { kind: 'saved', fileName } } : request;
+  const model = request.model.kind === 'folder' ? { ...request.model, files: [] } : request.model;
+  const stored: RunRequest = { ...request, model, ...(request.data.kind === 'file' ? { data: { kind: 'saved', fileName } } : {}) };
   await writeFile(dir, DATA, dataText);
   await writeFile(dir, REQUEST, JSON.stringify(stored));
-  return true;
+}
+
+/** A kept run on a folder model needs the folder picked again; the one given must have the same name. */
+export function folderProblem(saved: SavedRun, files: readonly File[]): string | null {
+  const { model } = saved.request;
+  if (model.kind !== 'folder') return null;
+  const picked = files[0]?.webkitRelativePath.split('/')[0] || '';
+  if (files.length === 0) return `choose the folder ${model.name} again to resume this run`;
+  return picked === model.name ? null : `this run trained the folder ${model.name}, not ${picked || 'the files chosen'}`;
 }
 
 export async function saveRunCheckpoint(runId: string, files: Map<string, Uint8Array>): Promise<string> {

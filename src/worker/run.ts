@@ -120,7 +120,8 @@ export class WorkerRun {
       return false;
     };
     try {
-      return (await rememberRun(this.request, text, fileName)) || unkept('a folder picked from disk cannot be reopened after a reload, so runs on one are not kept');
+      await rememberRun(this.request, text, fileName);
+      return true;
     } catch (error) {
       return unkept(`the browser refused to store the run: ${error instanceof Error ? error.message : String(error)}`);
     }

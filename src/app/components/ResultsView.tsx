@@ -12,6 +12,7 @@ export function ResultsView() {
   return (
     <section className="panel wide" aria-labelledby="results-title" data-testid="results-view">
       <h2 id="results-title">Results</h2>
+      {run.status === 'done' && <ClearRun runId={run.id} />}
       {final && (
         <p data-testid="final-evaluation" data-accuracy={final.accuracy ?? undefined}>
           Validation loss <strong>{final.loss.toFixed(4)}</strong>
@@ -136,4 +137,17 @@ function trainableOf(run: RunState): string {
   if (!report) return '–';
   const parsed = JSON.parse(new TextDecoder().decode(report)) as { budget?: { trainable_parameters?: number } };
   return parsed.budget?.trainable_parameters !== undefined ? formatCount(parsed.budget.trainable_parameters) : '–';
+}
+
+/** Finished runs stay (in this browser too) until cleared. */
+function ClearRun({ runId }: { runId: string }) {
+  const clear = useStore((s) => s.clearRun);
+  return (
+    <p className="muted small">
+      Kept in this browser, with its downloads, until you clear it.{' '}
+      <button className="link" onClick={() => clear(runId)} data-testid="clear-run">
+        Clear this run
+      </button>
+    </p>
+  );
 }

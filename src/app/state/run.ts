@@ -5,7 +5,8 @@ import type { StateCreator } from 'zustand';
 import { allocateRanks, type Allocation, type AllocationSettings } from '../../gora/allocate';
 import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
-import { forgetRun, savedRuns, type SavedRun, type UnreadableRun } from '../saved-runs';
+import { folderProblem, forgetRun, savedRuns, type SavedRun, type UnreadableRun } from '../saved-runs';
+import { finishedRuns, forgetFinishedRun, keepFinishedRun } from '../finished-runs';
 import { foldEvent, foldMemorySample, newRun, type RunState } from './fold';
 import { methodLabel } from '../../compare/methods';
 import { configProblems } from '../../train/config';
@@ -25,13 +26,16 @@ export interface RunSlice {
   setReviewRanks: (on: boolean) => void;
   setReviewSettings: (settings: AllocationSettings) => void;
   continueRun: () => void;
+  /** Removes every finished run, from the page and from this browser's storage. */
   clearRuns: () => void;
+  clearRun: (runId: string) => void;
   /** Unfinished runs kept in this browser (checkpoints), offered for resuming after a reload. */
   savedRuns: SavedRun[];
   /** Kept runs that could not be read (damaged files), each named with the reason; the rest are still offered. */
   savedRunProblems: UnreadableRun[];
   loadSavedRuns: () => Promise<void>;
-  resumeSavedRun: (runId: string) => void;
+  /** `folder`: the files of the model folder, picked again, for a run on a folder model. */
+  resumeSavedRun: (runId: string, folder?: readonly File[]) => void;
   discardSavedRun: (runId: string) => Promise<void>;
 }
 
@@ -57,8 +61,13 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
         });
       case 'paused':
         return update(id, (r) => ({ ...r, status: message.paused ? 'paused' : 'running' }));
-      case 'done':
-        return update(id, (r) => ({ ...r, status: 'done', files: message.summary.files }));
+      case 'done': {
+        update(id, (r) => ({ ...r, status: 'done', files: message.summary.files }));
+        // Kept until cleared, so a reload keeps the results; a refused write costs only that.
+        const run = get().runs.find((r) => r.id === id);
+        if (run) void keepFinishedRun(run).catch((error: unknown) => console.warn(`the finished run ${id} could not be kept in this browser:`, error));
+        return;
+      }
       case 'stopped':
         update(id, (r) => ({ ...r, status: 'stopped' }));
         // Its checkpoint (if one was saved) is offered for resuming at once, as after a reload.
@@ -99,7 +108,16 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       update(activeRunId, (r) => ({ ...r, status: 'running' }));
       postToWorker({ type: 'allocation', settings: reviewSettings });
     },
-    clearRuns: () => set((s) => ({ runs: s.runs.filter((r) => r.id === s.activeRunId && isBusy(s)) })),
+    clearRuns: () => {
+      const s = get();
+      const kept = s.runs.filter((r) => r.id === s.activeRunId && isBusy(s));
+      for (const r of s.runs) if (!kept.includes(r)) void forgetFinishedRun(r.id);
+      set({ runs: kept });
+    },
+    clearRun: (runId) => {
+      void forgetFinishedRun(runId);
+      set((s) => ({ runs: s.runs.filter((r) => r.id !== runId), activeRunId: s.activeRunId === runId ? null : s.activeRunId }));
+    },
     savedRuns: [],
     savedRunProblems: [],
     loadSavedRuns: async () => {
@@ -108,11 +126,18 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       // A run that is still going is not offered; one that stopped or failed in this page is.
       const going = (id: string) => get().runs.some((run) => run.id === id && (run.status === 'running' || run.status === 'paused' || run.status === 'awaiting-allocation'));
       set({ savedRuns: runs.filter((r) => !going(r.runId)), savedRunProblems: unreadable });
+      // Finished runs of earlier visits, shown as they were (the newest one, unless a run is on the page).
+      const finished = await finishedRuns().catch(() => []);
+      set((s) => {
+        const added = finished.filter((f) => !s.runs.some((r) => r.id === f.id));
+        return added.length ? { runs: [...added, ...s.runs], activeRunId: s.activeRunId ?? added.at(-1)!.id } : s;
+      });
     },
-    resumeSavedRun: (runId) => {
+    resumeSavedRun: (runId, folder = []) => {
       const saved = get().savedRuns.find((r) => r.runId === runId);
-      if (!saved || isBusy(get())) return;
-      const { request } = saved;
+      if (!saved || isBusy(get()) || folderProblem(saved, folder)) return;
+      // A folder model's files are not kept: the user has picked the folder again.
+      const request = saved.request.model.kind === 'folder' ? { ...saved.request, model: { ...saved.request.model, files: [...folder] } } : saved.request;
       const label = `${methodLabel(request.config.method)} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
       // The same id: a run that failed in this page is replaced by its continuation.
       set((s) => ({ runs: [...s.runs.filter((r) => r.id !== runId), newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));

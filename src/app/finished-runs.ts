@@ -1,0 +1,67 @@
+// Finished runs kept in the Origin Private File System, so a reload keeps their results, charts and
+// downloads until the user clears them. One folder per run: run.json (the folded state, without
+// files) and files/ (the adapter and reports the run exported, byte for byte).
+
+import type { RunState } from './state/fold';
+
+const ROOT = 'finished';
+const STATE = 'run.json';
+const FILES = 'files';
+
+async function finishedDirectory(create: boolean): Promise<FileSystemDirectoryHandle | null> {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(ROOT, { create }).catch(() => null);
+}
+
+async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
+  const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+  await writable.write(data as FileSystemWriteChunkType);
+  await writable.close();
+}
+
+// JSON has no NaN or infinity (a run without validation rows has a NaN loss): they travel as strings.
+const NON_FINITE = new Map([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
+const encodeNumber = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? `#${value}` : value);
+const decodeNumber = (_key: string, value: unknown) => (typeof value === 'string' && value.startsWith('#') && NON_FINITE.has(value.slice(1)) ? NON_FINITE.get(value.slice(1)) : value);
+
+/** Writes the files first: a run.json always names files that are complete. */
+export async function keepFinishedRun(run: RunState): Promise<void> {
+  const dir = await (await finishedDirectory(true))!.getDirectoryHandle(run.id, { create: true });
+  const files = await dir.getDirectoryHandle(FILES, { create: true });
+  for (const [name, bytes] of Object.entries(run.files ?? {})) await writeFile(files, name, bytes);
+  await writeFile(dir, STATE, JSON.stringify({ ...run, files: null }, encodeNumber));
+}
+
+/** Every kept finished run, oldest first; a damaged one is skipped (it cannot be shown, and holds no unfinished work). */
+export async function finishedRuns(): Promise<RunState[]> {
+  const root = await finishedDirectory(false);
+  if (!root) return [];
+  const runs: RunState[] = [];
+  for await (const [, handle] of root as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+    if (handle.kind !== 'directory') continue;
+    const run = await readFinishedRun(handle as FileSystemDirectoryHandle).catch(() => null);
+    if (run) runs.push(run);
+  }
+  return runs.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+async function readFinishedRun(dir: FileSystemDirectoryHandle): Promise<RunState | null> {
+  const state = await dir.getFileHandle(STATE).then((h) => h.getFile(), () => null);
+  if (!state) return null;
+  const run = JSON.parse(await state.text(), decodeNumber) as RunState;
+  const files: Record<string, Uint8Array> = {};
+  const folder = await dir.getDirectoryHandle(FILES);
+  for await (const [name, handle] of folder as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+    if (handle.kind === 'file') files[name] = new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer());
+  }
+  return { ...run, files };
+}
+
+export async function forgetFinishedRun(runId: string): Promise<void> {
+  const root = await finishedDirectory(false);
+  await root?.removeEntry(runId, { recursive: true }).catch(() => {});
+}
