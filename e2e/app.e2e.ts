@@ -43,6 +43,28 @@ async function setNumber(page: Page, key: string, value: number): Promise<void> 
 }
 
 describe('the app', () => {
+  it('reads in order on the first screen, with help for every setting and the memory and time next to Run', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const { page, errors } = await open(context);
+      const headings = await page.locator('h2').allTextContents();
+      expect(['1 · Model', '2 · Dataset', '3 · Method and settings', '4 · Run'].map((h) => headings.indexOf(h))).toEqual([0, 1, 2, 3]);
+      // Every setting shown has a one-line help, tied to its control as its description.
+      const controls = page.locator('[data-testid^="setting-"]');
+      expect(await controls.count()).toBeGreaterThan(8);
+      for (const control of await controls.all()) {
+        const described = await control.getAttribute('aria-describedby');
+        expect(described, await control.getAttribute('data-testid') ?? '').toBeTruthy();
+        expect((await page.locator(`[id="${described}"]`).textContent())?.length).toBeGreaterThan(10);
+      }
+      expect(await page.getByTestId('run-summary').textContent()).toMatch(/^GoRA · 400 steps of 8 rows × 64 tokens · rank 16 · lr 2\.0e-4 · GPU memory about [\d.]+ MiB · time: measured after the first step$/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'app-11-first-screen.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('runs GoRA on the built-in model and sample data through every phase, and exports a PEFT adapter', async () => {
     const context = await launchChromium({ webgpu: true });
     const urls = recordRequests(context);
@@ -59,8 +81,14 @@ describe('the app', () => {
       const shot = new Set<string>();
       const deadline = Date.now() + 900_000;
       let paused = false;
+      // What the page said about time while it ran: the whole run's estimate, the evaluation's progress.
+      let estimate = '';
+      let evaluating = '';
       for (;;) {
         const status = await page.getByTestId('run-status').getAttribute('data-status');
+        if (!estimate && status === 'running') estimate = (await page.getByTestId('run-time').textContent().catch(() => '')) ?? '';
+        if (/estimated after/.test(estimate)) estimate = '';
+        if (!evaluating) evaluating = (await page.getByTestId('evaluate-progress').textContent({ timeout: 100 }).catch(() => '')) ?? '';
         for (const phase of ['scan', 'initialise', 'train', 'evaluate']) {
           const state = await page.getByTestId(`phase-${phase}`).getAttribute('data-status');
           if (state === 'running' && !shot.has(phase)) {
@@ -88,6 +116,12 @@ describe('the app', () => {
       expect(await page.getByTestId('run-status').getAttribute('data-status'), error ?? '').toBe('done');
       expect(paused).toBe(true);
       await page.screenshot({ path: join(SCREENSHOTS, 'app-3-done.png'), fullPage: true });
+      // Time: estimated once the first step was timed, evaluation counted in passes while it ran,
+      // the measured share of evaluation at the end, and the next run's time next to Run.
+      expect(estimate).toMatch(/^about .+ in all \(so far .+; ahead: training .+, evaluation .+\), estimated at step [15]$/);
+      expect(evaluating).toMatch(/^(validation|test|generation) · \d+ of \d+ passes/);
+      expect(await page.getByTestId('run-time').textContent()).toMatch(/^[\d.]+ (s|min).*, of it evaluation .+ \(\d+ %\)$/);
+      expect(await page.getByTestId('run-summary').textContent()).toMatch(/GoRA · 6 steps of 4 rows × 64 tokens · rank 16 · lr 2\.0e-4 · GPU memory about [\d.]+ MiB · about .+ \(at the speed of the last run of gora-tiny \(built in\) here\)$/);
 
       // The rank chart and the loss curve rendered.
       expect(await page.getByTestId('heatmap-rank').locator('.heatmap-cell').count()).toBeGreaterThan(0);

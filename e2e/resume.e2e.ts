@@ -44,6 +44,8 @@ describe('an interrupted run', () => {
       await page.getByTestId('start-run').click();
       // Past the checkpoint at step 3, then the page goes away mid-training.
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 4, null, { timeout: 600_000 });
+      // The page asks before leaving a run; the test accepts.
+      page.on('dialog', (dialog) => void dialog.accept());
       await page.reload();
       const banner = page.getByTestId('resume-banner');
       await banner.waitFor({ timeout: 60_000 });

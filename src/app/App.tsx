@@ -61,7 +61,8 @@ export function App() {
           <SettingsPanel />
         </aside>
         <section className="run" aria-label="run">
-          <section className="panel wide">
+          <section className="panel wide" aria-labelledby="run-title">
+            <h2 id="run-title">4 · Run</h2>
             <RunControls />
             {run && <Stepper run={run} />}
             {run && <RunError run={run} />}

@@ -5,6 +5,9 @@ import { formatBytes, formatSeconds } from './format';
 import { formatRate } from '../../train/rate';
 import { methodLabel } from '../../compare/methods';
 import { configProblems } from '../../train/config';
+import { deviceBudget, planRun } from '../../train/memory-plan';
+import { expectedRunSeconds, storedSpeeds } from '../run-speed';
+import { describeModel } from '../sources';
 
 const PHASE_TITLES: Record<string, string> = {
   load: 'Load',
@@ -40,6 +43,7 @@ export function RunControls() {
       <button className="primary big" onClick={start} disabled={!ready || busy || problems.length > 0} data-testid="start-run">
         Run {methodLabel(method)}
       </button>
+      {!busy && <RunSummary />}
       {problems.length > 0 && !busy && (
         <p className="notice error" data-testid="run-blocked">
           Run needs valid settings: {[...new Set(problems.map((p) => p.message))].join('; ')}
@@ -136,6 +140,29 @@ export function CheckpointNotice({ run }: { run: RunState }) {
   return (
     <p className="notice warn" role="status" data-testid="checkpoint-notice">
       {run.checkpointProblem}
+    </p>
+  );
+}
+
+/** What Run will do, next to it: the method and budget, the GPU memory and the time it should take. */
+function RunSummary() {
+  const config = useStore((s) => s.config);
+  const info = useStore((s) => s.modelInfo);
+  const limits = useStore((s) => s.gpuInfo?.limits);
+  const model = useStore((s) => describeModel(s.modelSource));
+  if (!info) return null;
+  let memory = '';
+  try {
+    memory = ` · GPU memory about ${formatBytes(planRun(info.spec, config, deviceBudget(limits ?? {}), info.dtype).estimate.peak)}`;
+  } catch {
+    // The settings panel says why the run does not fit.
+  }
+  const seconds = expectedRunSeconds(storedSpeeds(), model, config);
+  const time = seconds === null ? 'time: measured after the first step' : `about ${formatSeconds(seconds)} (at the speed of the last run of ${model} here)`;
+  return (
+    <p className="muted small run-summary" data-testid="run-summary">
+      {methodLabel(config.method)} · {config.steps} steps of {config.batchSize} rows × {config.seqLen} tokens · rank {config.rank} · lr {config.lr.toExponential(1)}
+      {memory} · {time}
     </p>
   );
 }

@@ -46,6 +46,7 @@ export function SettingsPanel() {
       {gora && (
         <label className="check">
           <input type="checkbox" checked={reviewRanks} onChange={(e) => setReviewRanks(e.target.checked)} disabled={busy} /> Pause after the scan to tune ranks
+          <span className="field-help">see each layer's importance and rank, change r_ref, r_min and r_max, then train</span>
         </label>
       )}
       <MemoryEstimate />
@@ -69,7 +70,7 @@ function SettingField({ row }: { row: SettingRow }) {
   let control: ReactNode;
   if (kind.type === 'choice') {
     control = (
-      <select value={value === null ? '' : String(value)} onChange={(e) => set(e.target.value === '' ? null : e.target.value)} disabled={busy} data-testid={`setting-${row.key}`}>
+      <select value={value === null ? '' : String(value)} onChange={(e) => set(e.target.value === '' ? null : e.target.value)} disabled={busy} aria-describedby={`help-${row.key}`} data-testid={`setting-${row.key}`}>
         {kind.none !== undefined && <option value="">{kind.none}</option>}
         {kind.choices.map((c) => (
           <option key={c} value={c}>
@@ -79,7 +80,7 @@ function SettingField({ row }: { row: SettingRow }) {
       </select>
     );
   } else if (kind.type === 'boolean') {
-    control = <input type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} disabled={busy} data-testid={`setting-${row.key}`} />;
+    control = <input type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} disabled={busy} aria-describedby={`help-${row.key}`} data-testid={`setting-${row.key}`} />;
   } else {
     control = (
       <input
@@ -93,21 +94,28 @@ function SettingField({ row }: { row: SettingRow }) {
         // The data preview shows rows as the settings cut them.
         onBlur={() => row.data && void refreshPreview()}
         aria-invalid={problem !== null}
+        aria-describedby={`help-${row.key}`}
         data-testid={`setting-${row.key}`}
       />
     );
   }
+  // The help is the control's description, outside the label so that the name stays short.
   return (
-    <label title={row.help}>
-      {row.label}
-      {row.note && ` (${row.note})`}
-      {control}
+    <div className="field">
+      <label>
+        {row.label}
+        {row.note && ` (${row.note})`}
+        {control}
+      </label>
+      <span className="field-help" id={`help-${row.key}`} data-testid={`help-${row.key}`}>
+        {row.help}
+      </span>
       {problem && (
         <span className="field-problem" role="alert" data-testid={`problem-${row.key}`}>
           {problem}
         </span>
       )}
-    </label>
+    </div>
   );
 }
 
@@ -130,12 +138,14 @@ function WeightsChoice() {
   };
   const asStored = resolveWeightFormat({ ...config, weights: null }, info.dtype);
   return (
-    <label className="full-row" title="Frozen weights stored narrower take less GPU memory; adapters, activations and gradients stay f32. int8 and 4-bit approximate the weights.">
+    <div className="field full-row">
+      <label>
       {SETTINGS.weights.label}
       <select
         value={config.weights ?? ''}
         onChange={(e) => setConfig({ weights: e.target.value === '' ? null : (e.target.value as WeightFormat) })}
         disabled={busy}
+        aria-describedby="help-weights"
         data-testid="setting-weights"
       >
         <option value="">
@@ -150,7 +160,11 @@ function WeightsChoice() {
           );
         })}
       </select>
-    </label>
+      </label>
+      <span className="field-help" id="help-weights" data-testid="help-weights">
+        narrower frozen weights take less GPU memory; adapters, activations and gradients stay f32, and int8 and 4-bit approximate the weights
+      </span>
+    </div>
   );
 }
 

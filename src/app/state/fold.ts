@@ -54,14 +54,16 @@ export interface RunState {
   files: Record<string, Uint8Array> | null;
   /** Stop was clicked: the worker stops at the next step, and the page says so until it has. */
   stopping: boolean;
+  /** Continued from a checkpoint: its time counts only the steps after it. */
+  resumed: boolean;
 }
 
-export function newRun(id: string, label: string, config: JobConfig): RunState {
+export function newRun(id: string, label: string, config: JobConfig, resumed = false): RunState {
   const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending', seconds: null, done: 0, total: 0, detail: '', rate: null, rateWindow: null }])) as Record<Phase, PhaseState>;
   // Only GoRA allocates ranks; LoRA-GA scans too (its initialisation is the scan gradient's SVD).
   if (!needsScan(config.method)) phases.scan.status = 'skipped';
   if (config.method !== 'gora') phases.allocate.status = 'skipped';
-  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, estimate: null, runTime: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null, stopping: false };
+  return { id, label, config, status: 'running', phases, scanLosses: [], allocation: null, init: null, steps: [], evaluations: [], test: null, generations: [], speed: null, estimate: null, runTime: null, memory: null, checkpoint: null, checkpointProblem: null, error: null, files: null, stopping: false, resumed };
 }
 
 function withPhase(run: RunState, phase: Phase, change: Partial<PhaseState>): RunState {

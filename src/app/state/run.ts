@@ -6,6 +6,8 @@ import { allocateRanks, type Allocation, type AllocationSettings } from '../../g
 import type { WorkerResponse } from '../../worker/protocol';
 import { onWorkerMessage, postToWorker } from '../worker-client';
 import { folderProblem, forgetRun, savedRuns, type SavedRun, type UnreadableRun } from '../saved-runs';
+import { storeSpeeds, storedSpeeds, withRunSpeed } from '../run-speed';
+import { describeModel } from '../sources';
 import { finishedRuns, forgetFinishedRun, keepFinishedRun } from '../finished-runs';
 import { foldEvent, foldMemorySample, newRun, type RunState } from './fold';
 import { methodLabel } from '../../compare/methods';
@@ -65,6 +67,8 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
         update(id, (r) => ({ ...r, status: 'done', files: message.summary.files }));
         // Kept until cleared, so a reload keeps the results; a refused write costs only that.
         const run = get().runs.find((r) => r.id === id);
+        // The time next to Run comes from whole runs (a resumed one timed only its last part).
+        if (run?.runTime && !run.resumed) storeSpeeds(withRunSpeed(storedSpeeds(), describeModel(get().modelSource), run.config, run.runTime.seconds));
         if (run) void keepFinishedRun(run).catch((error: unknown) => console.warn(`the finished run ${id} could not be kept in this browser:`, error));
         return;
       }
@@ -140,7 +144,7 @@ export const runSlice: StateCreator<Store, [], [], RunSlice> = (set, get) => {
       const request = saved.request.model.kind === 'folder' ? { ...saved.request, model: { ...saved.request.model, files: [...folder] } } : saved.request;
       const label = `${methodLabel(request.config.method)} r=${request.config.rank} · ${request.config.steps} steps (resumed)`;
       // The same id: a run that failed in this page is replaced by its continuation.
-      set((s) => ({ runs: [...s.runs.filter((r) => r.id !== runId), newRun(runId, label, request.config)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
+      set((s) => ({ runs: [...s.runs.filter((r) => r.id !== runId), newRun(runId, label, request.config, true)], activeRunId: runId, savedRuns: s.savedRuns.filter((r) => r.runId !== runId) }));
       postToWorker({ ...request, type: 'run', resume: true });
     },
     discardSavedRun: async (runId) => {
