@@ -2,7 +2,9 @@
 // Origin Private File System: a damaged run is named and skipped, and the others are still offered.
 
 import { describe, expect, it } from 'vitest';
-import { listSavedRuns } from '../src/app/saved-runs';
+import { folderProblem, listSavedRuns, type SavedRun } from '../src/app/saved-runs';
+import { parseRunState, runStateJson } from '../src/app/finished-runs';
+import { foldEvent, newRun } from '../src/app/state/fold';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS } from '../src/train/checkpoint';
 import { defaultConfig } from '../src/train/config';
 
@@ -58,5 +60,32 @@ describe('the runs kept in the browser', () => {
     const { runs, unreadable } = await listSavedRuns(directory({ 'run-a': { ...run('run-a', 1), [CHECKPOINT_STATE]: '{"config": {}}' } }));
     expect(runs).toEqual([]);
     expect(unreadable).toEqual([{ runId: 'run-a', reason: `${CHECKPOINT_STATE} names no step and no step count` }]);
+  });
+});
+
+describe('a kept run on a folder model', () => {
+  const saved = (model: SavedRun['request']['model']) => ({ runId: 'r', step: 3, steps: 12, request: { type: 'run', runId: 'r', model, data: { kind: 'sample', name: 'sentiment' }, dataOptions: {}, config: defaultConfig('lora'), reviewAllocation: false } }) as SavedRun;
+  const picked = (folder: string) => [new File(['{}'], 'config.json')].map((f) => Object.defineProperty(f, 'webkitRelativePath', { value: `${folder}/config.json` }));
+
+  it('needs its folder picked again, and only a folder of the same name', () => {
+    const run = saved({ kind: 'folder', name: 'smollm2', files: [] });
+    expect(folderProblem(run, [])).toBe('choose the folder smollm2 again to resume this run');
+    expect(folderProblem(run, picked('gpt2'))).toBe('this run trained the folder smollm2, not gpt2');
+    expect(folderProblem(run, picked('smollm2'))).toBeNull();
+    expect(folderProblem(saved({ kind: 'embedded', name: 'gora-tiny' }), [])).toBeNull();
+  });
+});
+
+describe('a finished run kept in the browser', () => {
+  it('comes back as it was, NaN and infinite numbers included, without its files (kept beside it)', () => {
+    let run = newRun('run-x', 'LoRA', defaultConfig('lora'));
+    run = foldEvent(run, { type: 'evaluation', evaluation: { step: 4, loss: NaN, tokens: 0, accuracy: null, examples: 0 } });
+    run = foldEvent(run, { type: 'step', step: 1, of: 4, loss: Infinity, lr: 1e-3, tokensPerSecond: 10, elapsed: 1, remaining: 3 });
+    run = { ...run, status: 'done', files: { 'adapter_config.json': new Uint8Array([123, 125]) } };
+    const back = parseRunState(runStateJson(run));
+    expect(back.evaluations[0].loss).toBeNaN();
+    expect(back.steps[0].loss).toBe(Infinity);
+    expect(back.files).toBeNull();
+    expect({ ...back, evaluations: [], steps: [] }).toEqual({ ...run, files: null, evaluations: [], steps: [] });
   });
 });

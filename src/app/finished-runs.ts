@@ -28,12 +28,21 @@ const NON_FINITE = new Map([
 const encodeNumber = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? `#${value}` : value);
 const decodeNumber = (_key: string, value: unknown) => (typeof value === 'string' && value.startsWith('#') && NON_FINITE.has(value.slice(1)) ? NON_FINITE.get(value.slice(1)) : value);
 
+/** run.json: the state without its files (they are kept beside it, byte for byte). */
+export function runStateJson(run: RunState): string {
+  return JSON.stringify({ ...run, files: null }, encodeNumber);
+}
+
+export function parseRunState(text: string): RunState {
+  return JSON.parse(text, decodeNumber) as RunState;
+}
+
 /** Writes the files first: a run.json always names files that are complete. */
 export async function keepFinishedRun(run: RunState): Promise<void> {
   const dir = await (await finishedDirectory(true))!.getDirectoryHandle(run.id, { create: true });
   const files = await dir.getDirectoryHandle(FILES, { create: true });
   for (const [name, bytes] of Object.entries(run.files ?? {})) await writeFile(files, name, bytes);
-  await writeFile(dir, STATE, JSON.stringify({ ...run, files: null }, encodeNumber));
+  await writeFile(dir, STATE, runStateJson(run));
 }
 
 /** Every kept finished run, oldest first; a damaged one is skipped (it cannot be shown, and holds no unfinished work). */
@@ -52,7 +61,7 @@ export async function finishedRuns(): Promise<RunState[]> {
 async function readFinishedRun(dir: FileSystemDirectoryHandle): Promise<RunState | null> {
   const state = await dir.getFileHandle(STATE).then((h) => h.getFile(), () => null);
   if (!state) return null;
-  const run = JSON.parse(await state.text(), decodeNumber) as RunState;
+  const run = parseRunState(await state.text());
   const files: Record<string, Uint8Array> = {};
   const folder = await dir.getDirectoryHandle(FILES);
   for await (const [name, handle] of folder as unknown as AsyncIterable<[string, FileSystemHandle]>) {
