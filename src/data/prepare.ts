@@ -1,6 +1,7 @@
-// The dataset pipeline in one call: parse, tokenise, fit to the sequence length, split, detect
-// classification labels, and lay out batches. Every way the data can be unusable is found here,
-// as a DataError that says what to change, before any GPU work starts.
+// The dataset pipeline in one call: parse, join prompt and completion (./separator.ts), tokenise,
+// fit to the sequence length, split, detect classification labels, and lay out batches. Every way
+// the data can be unusable is found here, as a DataError that says what to change, before any GPU
+// work starts.
 
 import { makeBatch, packSequences, type Batch } from './batch';
 import type { ColumnChoice } from './csv';
