@@ -29,10 +29,27 @@ describe('gora eval says which settings it assumed', () => {
   it("takes the run's settings from its report, names each source, and confirms the held-out split", async () => {
     const evaluated = await gora(['eval', ...model, '--adapter', run, '--batch-size', '4']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    expect(evaluated.stderr).toContain('eval: seed 3 (gora_report.json), val-fraction 0.25 (gora_report.json), seq-len 40 (gora_report.json), batch-size 4 (flag), weights f16 (gora_report.json)');
+    expect(evaluated.stderr).toContain('eval: seed 3 (gora_report.json), val-fraction 0.25 (gora_report.json), seq-len 40 (gora_report.json), batch-size 4 (flag), weights f16 (gora_report.json), separator space (gora_report.json)');
     expect(evaluated.stderr).toMatch(/^eval: scoring the \d+ validation rows the run held out/m);
     expect(evaluated.stderr).not.toContain('WARNING');
     expect(Math.abs(JSON.parse(evaluated.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
+  });
+
+  it('joins the data as the run did: the separator its report names, the flag over it, and none for a report from before the setting', async () => {
+    expect(report).toMatchObject({ settings: { separator: 'space' } });
+    const flagged = await gora(['eval', ...model, '--adapter', run, '--separator', 'newline']);
+    expect(flagged.code, flagged.stderr).toBe(0);
+    expect(flagged.stderr).toContain('separator newline (flag)');
+    const older = mkdtempSync(join(tmpdir(), 'gora-eval-older-'));
+    for (const name of ['adapter_model.safetensors', 'adapter_config.json']) copyFileSync(join(run, name), join(older, name));
+    const { separator: _, ...settings } = (report as unknown as { settings: Record<string, unknown> }).settings;
+    writeFileSync(join(older, 'gora_report.json'), JSON.stringify({ ...report, settings }));
+    const evaluated = await gora(['eval', ...model, '--adapter', older]);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.stderr).toContain('separator none (gora_report.json, from before the setting)');
+    // The sample carries its own space before each label, so every separator scores the same rows.
+    expect(Math.abs(JSON.parse(evaluated.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
+    expect(await gora(['eval', ...model, '--adapter', run, '--separator', 'comma'])).toMatchObject({ code: 2, stderr: 'gora: --separator: Separator must be one of space, newline, none, got "comma"\n' });
   });
 
   it('warns when a flag cuts another split than the run held out', async () => {
@@ -51,7 +68,7 @@ describe('gora eval says which settings it assumed', () => {
   it('uses the flags it is given when there is no report, says so, and scores what the run held out when they match', async () => {
     const evaluated = await gora(['eval', ...model, '--adapter', bare, '--split', 'val', '--seed', '3', '--val-fraction', '0.25', '--seq-len', '40']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    expect(evaluated.stderr).toContain('eval: seed 3 (flag), val-fraction 0.25 (flag), seq-len 40 (flag), batch-size 8 (default), weights f16 (the checkpoint\'s dtype)');
+    expect(evaluated.stderr).toContain('eval: seed 3 (flag), val-fraction 0.25 (flag), seq-len 40 (flag), batch-size 8 (default), weights f16 (the checkpoint\'s dtype), separator space (default)');
     expect(evaluated.stderr).toContain('eval: WARNING: without gora_report.json this split cannot be checked');
     expect(Math.abs(JSON.parse(evaluated.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
   });

@@ -108,12 +108,27 @@ describe('gora finetune and eval', () => {
       [['--steps', '0'], /^gora: --steps: Steps must be a whole number ≥ 1, got 0$/],
       [['--method', 'full', '--weights', 'bf16'], /^gora: --weights: Full fine-tuning trains every weight and keeps them in f32: choose f32 for Frozen weights/],
       [['--method', 'pissa', '--save-scan'], /^gora: --save-scan needs --method gora or lora-ga \(pissa has no scan\)$/],
+      [['--separator', 'tab'], /^gora: --separator: Separator must be one of space, newline, none, got "tab"$/],
     ];
     for (const [flags, message] of cases) {
       const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--out', join(tmpdir(), 'never'), ...flags], { VK_DRIVER_FILES: '/no/such/icd.json' });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr.trim()).toMatch(message);
     }
+  });
+
+  it('puts a space between a CSV question and its answer, and warns before any GPU work when --separator none runs them together', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gora-sums-')), 'sums.csv');
+    writeFileSync(file, 'question,answer\n' + Array.from({ length: 30 }, (_, i) => `What is ${i} plus 4?,${i + 4}`).join('\n') + '\n');
+    const finetune = (flags: string[]) => gora(['finetune', '--model', fixturePath('qwen2'), '--data', file, '--out', join(tmpdir(), 'never'), ...flags], { VK_DRIVER_FILES: '/no/such/icd.json' });
+    const glued = await finetune(['--separator', 'none']);
+    expect(glued.stderr).toContain('data: WARNING: all 30 examples run prompt and completion together with nothing between them ("…hat is 0 plus 4?4"): the model learns them as one word; choose the separator space or newline');
+    for (const flags of [[], ['--separator', 'newline']]) {
+      const run = await finetune(flags);
+      expect(run.stderr).toMatch(/^data: 27 training rows/m);
+      expect(run.stderr).not.toContain('together');
+    }
+    expect((await gora(['help'])).stdout).toMatch(/--separator space\|newline\|none\n\s+put between a prompt and its completion .*\n.*\n.*\(default space\)/);
   });
 
   it('refuses bad data with one line and exit code 2 before any GPU work', async () => {

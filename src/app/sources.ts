@@ -17,6 +17,8 @@ export const SAMPLE_DATASETS = [
   { name: 'arithmetic', title: 'Arithmetic word problems' },
 ];
 const EMBEDDED_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+/** What a download of the built-in model holds: the files that load it, and its model card (sources, licences). */
+export const EMBEDDED_DOWNLOAD_FILES = [...EMBEDDED_FILES, 'README.md'];
 
 /** Served from the app's own origin (public/). */
 export function publicUrl(path: string): string {
@@ -30,17 +32,22 @@ export function describeModel(source: ModelSource): string {
 export async function openModelFiles(source: ModelSource, onProgress?: (p: HubProgress) => void): Promise<ModelFiles> {
   if (source.kind === 'folder') return browserFiles(source.files);
   if (source.kind === 'hub') return openHubModel(source.hub, source.id, onProgress);
+  return memoryFiles(await fetchEmbeddedFiles(source.name, EMBEDDED_FILES, onProgress));
+}
+
+/** Files of the built-in model as the app serves them, by name. */
+export async function fetchEmbeddedFiles(model: string, names: readonly string[], onProgress?: (p: HubProgress) => void): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   let bytes = 0;
-  for (const name of EMBEDDED_FILES) {
-    const response = await fetch(publicUrl(`models/${source.name}/${name}`));
+  for (const name of names) {
+    const response = await fetch(publicUrl(`models/${model}/${name}`));
     if (!response.ok) throw new ModelFormatError(name, `of the built-in model could not be loaded (${response.status})`);
     const data = new Uint8Array(await response.arrayBuffer());
     bytes += data.byteLength;
     files.set(name, data);
     onProgress?.({ file: name, bytes, totalBytes: null, fromCache: false });
   }
-  return memoryFiles(files);
+  return files;
 }
 
 export async function readDataSource(source: DataSource, runId?: string): Promise<{ text: string; fileName: string }> {

@@ -59,7 +59,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const modelDir = modelOrDefault(values);
   const model = await openModel(await modelDirectory(modelDir));
   const datasets = new Map<number, Awaited<ReturnType<typeof loadData>>>();
-  for (const seed of seeds) datasets.set(seed, await loadData(values, model, { seqLen: shared.seqLen, batchSize: shared.batchSize, seed, valFraction: shared.valFraction }));
+  for (const seed of seeds) datasets.set(seed, await loadData(values, model, { seqLen: shared.seqLen, batchSize: shared.batchSize, seed, valFraction: shared.valFraction, separator: shared.separator }));
   const first = datasets.get(seeds[0])!;
   const testRows = first.stats.testRows > 0 ? `, ${first.stats.testRows} test` : '';
   log(`data: ${first.stats.trainRows} training rows, ${first.stats.valRows} validation${testRows} rows of ≤ ${shared.seqLen} tokens${first.labels ? `; labels ${first.labels.labels.map((l) => JSON.stringify(l)).join(' ')}` : ''}`);

@@ -21,6 +21,7 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft
 import { checkpointFormat, defaultConfig, type JobConfig } from '../train/config';
 import { scoreRows } from '../train/evaluate';
 import type { DatasetStats } from '../data/prepare';
+import { SEPARATORS, type Separator } from '../data/separator';
 import { UsageError } from './errors';
 import { choiceFlag } from './flags';
 import { settingFlag, settingOptions } from './setting-flags';
@@ -56,6 +57,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const valFraction = split === 'all' ? { value: 0, from: '--split all' } : setting('val-fraction', 'valFraction');
   const seqLen = setting('seq-len', 'seqLen');
   const batchSize = setting('batch-size', 'batchSize');
+  const separator = separatorSetting(values, report, defaults);
   // An adapter is evaluated on the weights it was trained on (the report's format) unless told otherwise.
   const reportedFormat = report?.weights_dtype ?? report?.settings?.weights ?? null;
   const format =
@@ -65,10 +67,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
         ? { value: reportedFormat, from: REPORT }
         : { value: checkpointFormat(checkpointDtype(model)), from: "the checkpoint's dtype" };
   const shown = (name: string, s: { value: number | string; from: string }) => `${name} ${s.value} (${s.from})`;
-  const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value });
+  const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value, separator: separator.value });
   // Splits the data names itself take no seed and no fraction: saying which were used would mislead.
   const splitSettings = data.stats.splitFrom === 'file' ? ['splits named by the data'] : [shown('seed', seed), shown('val-fraction', valFraction)];
-  log(`eval: ${[...splitSettings, shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format)].join(', ')}`);
+  log(`eval: ${[...splitSettings, shown('seq-len', seqLen), shown('batch-size', batchSize), shown('weights', format), shown('separator', separator)].join(', ')}`);
   if (runDir && !report && values.split === undefined && data.stats.splitFrom === 'seed') {
     throw new UsageError(
       `${runDir} has no ${REPORT}, so the rows the adapter trained on cannot be known: pass --split val with the --seed, --val-fraction and --seq-len (and data flags) the run used, or --split all to score every row, training rows included`,
@@ -94,6 +96,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const { loss, accuracy } = await scoreRows(transformer, rows, data.labels, data.plan.pad);
   gpu.destroy();
   console.log(JSON.stringify({ loss, accuracy, examples: rows.length }));
+}
+
+/**
+ * The separator the run's data was joined with, so its examples are scored as they were trained: the
+ * flag, else the report's; a report written before the setting existed comes from a run that put
+ * nothing between prompt and completion.
+ */
+function separatorSetting(values: Record<string, unknown>, report: RunReport | null, defaults: JobConfig): { value: Separator; from: string } {
+  if (values.separator !== undefined) return { value: settingFlag(values, 'separator', defaults), from: 'flag' };
+  const reported = report?.settings?.separator;
+  if (reported !== undefined) {
+    if (!SEPARATORS.includes(reported)) throw new UsageError(`${REPORT} names the separator ${JSON.stringify(reported)}, which is not one of ${SEPARATORS.join(', ')}: pass --separator`);
+    return { value: reported, from: REPORT };
+  }
+  return report ? { value: 'none', from: `${REPORT}, from before the setting` } : { value: defaults.separator, from: 'default' };
 }
 
 /** Whether the rows scored are known to be held out from the adapter's training, in one line. */

@@ -234,7 +234,7 @@ function withResumeHint(error: unknown, dir: string | null, lastStep: number, st
 }
 
 /** Reads and prepares --data for this model and settings; data problems become usage errors (exit 2). */
-export async function loadData(values: Record<string, unknown>, model: OpenedModel, settings: Pick<PrepareOptions, 'seqLen' | 'batchSize' | 'seed' | 'valFraction'>) {
+export async function loadData(values: Record<string, unknown>, model: OpenedModel, settings: Pick<PrepareOptions, 'seqLen' | 'batchSize' | 'seed' | 'valFraction' | 'separator'>) {
   const file = dataOrDefault(values);
   if (!model.tokenizer) throw new UsageError('the model folder has no tokenizer.json, which the data needs');
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {

@@ -1,6 +1,7 @@
-// The dataset pipeline in one call: parse, tokenise, fit to the sequence length, split, detect
-// classification labels, and lay out batches. Every way the data can be unusable is found here,
-// as a DataError that says what to change, before any GPU work starts.
+// The dataset pipeline in one call: parse, join prompt and completion (./separator.ts), tokenise,
+// fit to the sequence length, split, detect classification labels, and lay out batches. Every way
+// the data can be unusable is found here, as a DataError that says what to change, before any GPU
+// work starts.
 
 import { makeBatch, packSequences, type Batch } from './batch';
 import type { ColumnChoice } from './csv';
@@ -9,6 +10,7 @@ import { DataError } from './errors';
 import type { Example } from './example';
 import { detectLabels, type LabelSet } from './labels';
 import { parseDataset, type DataFormat } from './parse';
+import { DEFAULT_SEPARATOR, gluedExcerpt, isGlued, joinExample, SEPARATORS, type Separator } from './separator';
 import { namedSplit } from './split';
 import { completionIds, countTargets, fitSequence, promptLength, tokenizeExample, tokenPlan, type DataTokenizer, type TokenPlan, type TokenSequence } from './tokenize';
 
@@ -27,6 +29,8 @@ export interface PrepareOptions {
   columns?: ColumnChoice;
   /** Concatenate the examples and cut rows of exactly T tokens (for text); default false. */
   packing?: boolean;
+  /** Put between a prompt and a completion that have no whitespace between them (./separator.ts); default space. */
+  separator?: Separator;
 }
 
 export interface DatasetStats {
@@ -41,6 +45,10 @@ export interface DatasetStats {
   dropped: number;
   /** Examples left out because they hold nothing to learn (an empty text, say). */
   empty: number;
+  /** Prompt/completion examples whose two parts run together with nothing between them (separator none). */
+  glued: number;
+  /** The first of them where the parts meet (`…4 plus 4?8`), or null. */
+  gluedExample: string | null;
   /** 'file': the records name their splits (./split.ts); 'seed': validation drawn by the seed. */
   splitFrom: 'file' | 'seed';
   trainExamples: number;
@@ -92,6 +100,7 @@ function checkOptions(file: string, options: PrepareOptions): number {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DataError(file, `the batch size ${batchSize} is not valid: use a whole number of at least 1`);
   if (!Number.isSafeInteger(seed)) throw new DataError(file, `the seed ${seed} is not valid: use a whole number`);
   if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(file, `the validation fraction ${valFraction} is not valid: use a number from 0 up to (not including) 1`);
+  if (options.separator !== undefined && !SEPARATORS.includes(options.separator)) throw new DataError(file, `the separator "${String(options.separator)}" is not valid: use one of ${SEPARATORS.join(', ')}`);
   return valFraction;
 }
 
@@ -112,7 +121,10 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   const valFraction = checkOptions(file, options);
   const { seqLen, batchSize, seed } = options;
   const packing = options.packing ?? false;
-  const { format, examples } = parseDataset(text, file, { format: options.format, columns: options.columns, chat: tokenizer });
+  const parsed = parseDataset(text, file, { format: options.format, columns: options.columns, chat: tokenizer });
+  const { format } = parsed;
+  const separator = options.separator ?? DEFAULT_SEPARATOR;
+  const examples = parsed.examples.map((example) => joinExample(example, separator));
   if (examples.length === 0) {
     if (text.trim() === '') throw new DataError(file, 'is empty: choose a file with training examples');
     throw new DataError(file, 'holds no examples (only blank lines or a header): add training examples');
@@ -153,6 +165,7 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   const found = detectLabels(usable.map((i) => examples[i]));
   const labels: ClassLabels | null = found ? { ...found, tokens: found.labels.map((label) => completionIds(label, tokenizer, plan)) } : null;
 
+  const glued = examples.filter(isGlued);
   const schedule = new BatchSchedule(train, { batchSize, seqLen, padId: plan.pad, seed });
   const stats: DatasetStats = {
     format,
@@ -161,6 +174,8 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
     split,
     dropped: tooLong.length,
     empty,
+    glued: glued.length,
+    gluedExample: glued.length > 0 ? gluedExcerpt(glued[0]) : null,
     splitFrom: named ? 'file' : 'seed',
     trainExamples: trainIds.length,
     valExamples: valIds.length,

@@ -1,6 +1,7 @@
 // What about a prepared dataset deserves a warning before anything trains, each with its fix named in
-// the settings' own words: a validation split too small to measure anything, and examples cut or
-// left out by the sequence length. Shared by the app's dataset panel and the CLI.
+// the settings' own words: a validation split too small to measure anything, examples cut or left
+// out by the sequence length, and prompts run into their completions with nothing between them
+// (./separator.ts). Shared by the app's dataset panel and the CLI.
 
 import type { DatasetStats } from './prepare';
 
@@ -24,6 +25,11 @@ export function datasetWarnings(stats: DatasetStats, seqLen: number): string[] {
   }
   if (stats.examples > 0 && stats.truncated / stats.examples >= HEAVY_CUT_SHARE) {
     warnings.push(`${stats.truncated} of ${stats.examples} examples (${percent(stats.truncated, stats.examples)}) are cut at the sequence length (${seqLen} tokens), losing the end of their completion; raise the sequence length`);
+  }
+  if (stats.glued > 0) {
+    const sample = stats.gluedExample === null ? '' : ` (${JSON.stringify(stats.gluedExample)})`;
+    const which = stats.glued === stats.examples ? `all ${stats.examples} examples run` : `${stats.glued} of ${stats.examples} examples run`;
+    warnings.push(`${which} prompt and completion together with nothing between them${sample}: the model learns them as one word; choose the separator space or newline`);
   }
   return warnings;
 }

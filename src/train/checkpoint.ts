@@ -224,8 +224,9 @@ export async function readCheckpoint(files: ReadonlyMap<string, Uint8Array>): Pr
   for (const group of s.moments ?? []) moments[group] = { m: await file.readFloats(`moment.${group}.m`), v: await file.readFloats(`moment.${group}.v`) };
   return {
     step: step!,
-    // Checkpoints written before adaptive γ existed ran with a fixed γ.
-    config: { ...config, gammaAuto: config.gammaAuto ?? false },
+    // Checkpoints written before adaptive γ existed ran with a fixed γ, and those written before the
+    // separator existed put nothing between prompt and completion.
+    config: { ...config, gammaAuto: config.gammaAuto ?? false, separator: config.separator ?? 'none' },
     adapters: await readAdapters('adapter', s.adapters),
     initial: await readAdapters('initial', s.initial),
     weights,

@@ -3,6 +3,7 @@
 
 import type { FeatureFunction } from '../gora/allocate';
 import type { WeightFormat } from '../engine/weight-format';
+import type { Separator } from '../data/separator';
 import { modifiesBaseWeights, type Method } from './methods';
 import { kindText, SETTING_KEYS, SETTINGS, settingDefault, type SettingKey } from './settings';
 
@@ -46,6 +47,8 @@ export interface JobConfig {
   weightDecay: number;
   seed: number;
   valFraction: number;
+  /** What goes between a prompt and a completion that have no whitespace between them (src/data/separator.ts). */
+  separator: Separator;
   /** Validation loss every this many steps (0: only at the end). */
   evalEvery: number;
   /** Validation batches per evaluation (0: all). */

@@ -7,6 +7,7 @@
 
 import type { FeatureFunction } from '../gora/allocate';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
+import { DEFAULT_SEPARATOR, SEPARATORS } from '../data/separator';
 import { METHOD_IDS, weightFormatProblem, type Method } from './methods';
 import type { JobConfig } from './config';
 
@@ -25,8 +26,11 @@ export type SettingKind =
   | { type: 'choice'; choices: readonly string[]; labels?: Readonly<Record<string, string>>; none?: string }
   | { type: 'boolean' };
 
-/** Where the app's settings panel shows a setting: for every method, GoRA only, the methods that scan (needsScan), or nowhere. */
-export type Shown = 'all' | 'gora' | 'scan' | 'hidden';
+/**
+ * Where the app shows a setting: the settings panel for every method, GoRA only or the methods that
+ * scan (needsScan); the dataset panel, beside the preview it changes ('data'); or nowhere.
+ */
+export type Shown = 'all' | 'gora' | 'scan' | 'data' | 'hidden';
 
 /** A default that differs by method, one value per method. */
 export interface PerMethod<V> {
@@ -190,6 +194,11 @@ export const SETTINGS: { readonly [K in SettingKey]: Setting<JobConfig[K]> } = {
     flag: 'val-fraction', label: 'Validation fraction', default: 0.1, kind: { type: 'number', min: 0, max: 1, maxExclusive: true },
     help: 'fraction of the rows held out for validation', resumable: false, app: 'hidden', compare: true, data: true,
   },
+  separator: {
+    flag: 'separator', label: 'Separator', default: DEFAULT_SEPARATOR,
+    kind: { type: 'choice', choices: SEPARATORS, labels: { space: 'space', newline: 'new line', none: 'none' } },
+    help: 'put between a prompt and its completion when neither has whitespace where they meet (a space starts the completion, a new line ends the prompt)', resumable: false, app: 'data', compare: true, data: true,
+  },
   checkpointEvery: {
     flag: 'checkpoint-every', label: 'Checkpoint every', note: '0: only when stopped', default: 25, kind: { type: 'integer', min: 0 },
     help: 'steps between checkpoints (every quarter of a run shorter than this), also saved at the end of training and when the run is paused or stopped', resumable: true, app: 'all', compare: false,
@@ -253,7 +262,7 @@ export function settingDefault<K extends SettingKey>(key: K, method: Method): Jo
   return isPerMethod(d) ? d.byMethod[method] : d;
 }
 
-/** Whether the app shows the setting for a method. */
+/** Whether the app's settings panel shows the setting for a method. */
 export function shownFor(row: Pick<Setting<unknown>, 'app'>, method: Method, scans: boolean): boolean {
   return row.app === 'all' || (row.app === 'gora' && method === 'gora') || (row.app === 'scan' && scans);
 }

@@ -68,7 +68,7 @@ export class WorkerRun {
       const plan = planRun(model.spec, this.request.config, deviceBudget(gpu.info.limits), checkpointDtype(model));
       const config = plan.config;
       emit({ type: 'log', message: describePlan(plan) });
-      const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
+      const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator });
       const kept = this.request.resume || (this.request.keep !== false && (await this.remember(text, fileName, emit)));
       const saved = this.request.resume ? await savedCheckpoint(runId) : null;
       if (this.request.resume && !saved) throw new Error('the checkpoint of this run is no longer stored in the browser');

@@ -4,7 +4,7 @@ import type { DatasetStats } from '../../src/data/prepare';
 
 function stats(change: Partial<DatasetStats>): DatasetStats {
   return {
-    format: 'jsonl', examples: 100, truncated: 0, split: 0, dropped: 0, empty: 0, splitFrom: 'seed',
+    format: 'jsonl', examples: 100, truncated: 0, split: 0, dropped: 0, empty: 0, glued: 0, gluedExample: null, splitFrom: 'seed',
     trainExamples: 90, valExamples: 10, testExamples: 0, trainRows: 90, valRows: 10, testRows: 0, trainTargets: 900, valTargets: 100,
     ...change,
   };
@@ -28,5 +28,11 @@ describe('datasetWarnings', () => {
       '10 of 200 examples (5 %) are cut at the sequence length (32 tokens), losing the end of their completion; raise the sequence length',
     ]);
     expect(datasetWarnings(stats({ examples: 200, valExamples: 40, dropped: 9, truncated: 9 }), 32)).toEqual([]);
+  });
+
+  it('warns when prompts run into their completions, with where one meets and the setting that fixes it', () => {
+    expect(datasetWarnings(stats({ valExamples: 20, glued: 3, gluedExample: '…4 plus 4?8' }), 64)).toEqual([
+      '3 of 100 examples run prompt and completion together with nothing between them ("…4 plus 4?8"): the model learns them as one word; choose the separator space or newline',
+    ]);
   });
 });

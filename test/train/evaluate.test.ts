@@ -28,7 +28,8 @@ describe('scoreRows', async () => {
   const { model: opened } = await loadFixture('smollm2');
   const tokenizer = opened.tokenizer!;
   const model = new Transformer(gpu, opened.spec, await uploadWeights(gpu, opened), { B, T });
-  const prepare = (labels: string[], flip = false) => prepareDataset(jsonl(labels, flip), 'labels.jsonl', tokenizer, { seqLen: T, batchSize: B, seed: 0 });
+  // The labels exactly as written (no separator put before them), so their first tokens are the ones named above.
+  const prepare = (labels: string[], flip = false) => prepareDataset(jsonl(labels, flip), 'labels.jsonl', tokenizer, { seqLen: T, batchSize: B, seed: 0, separator: 'none' });
 
   /** Each row's pick from a separate pass over its prompt alone. */
   async function promptOnlyPicks(rows: readonly TokenSequence[], labels: ClassLabels): Promise<number[]> {

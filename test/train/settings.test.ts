@@ -26,7 +26,7 @@ const { SettingsPanel } = await import('../../src/app/components/SettingsPanel')
 const JOB_CONFIG_KEYS = {
   method: true, steps: true, batchSize: true, gradAccum: true, seqLen: true, lr: true, rank: true, rankMin: true, rankMax: true, alpha: true,
   gamma: true, gammaAuto: true, scanBatches: true, scanPasses: true, features: true, loraPlusRatio: true, warmupFraction: true, minLrRatio: true,
-  maxGradNorm: true, weightDecay: true, seed: true, valFraction: true, evalEvery: true, evalBatches: true, generateSamples: true, maxNewTokens: true,
+  maxGradNorm: true, weightDecay: true, seed: true, valFraction: true, separator: true, evalEvery: true, evalBatches: true, generateSamples: true, maxNewTokens: true,
   checkpointEvery: true, weights: true,
 } satisfies Record<keyof JobConfig, true>;
 

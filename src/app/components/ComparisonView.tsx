@@ -14,6 +14,7 @@ import type { Method } from '../../train/config';
 import { describeModel, type DataSource } from '../sources';
 import { Heatmap } from './AllocationView';
 import { chartsPng, type LegendItem } from './chart-png';
+import { saveBlob } from './download';
 
 const COLOURS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171', '#2dd4bf', '#fb923c'];
 /** One colour per method, the same in every comparison. */
@@ -137,7 +138,7 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
   const png = async () => {
     setExportError(null);
     try {
-      if (charts.current) download(await chartsPng(charts.current, `Loss: ${methods.map(methodLabel).join(' vs ')} (mean over seeds)`, legend), 'comparison-loss.png');
+      if (charts.current) saveBlob(await chartsPng(charts.current, `Loss: ${methods.map(methodLabel).join(' vs ')} (mean over seeds)`, legend), 'comparison-loss.png');
     } catch (error) {
       setExportError(error instanceof Error ? error.message : String(error));
     }
@@ -171,10 +172,10 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
       )}
       {summaries.length > 0 && (
         <div className="downloads">
-          <button onClick={() => download(new Blob([comparisonCsv(summaries)], { type: 'text/csv' }), 'compare.csv')} data-testid="download-comparison-csv">
+          <button onClick={() => saveBlob(new Blob([comparisonCsv(summaries)], { type: 'text/csv' }), 'compare.csv')} data-testid="download-comparison-csv">
             compare.csv
           </button>
-          <button onClick={() => download(new Blob([JSON.stringify(report(), null, 2)], { type: 'application/json' }), 'compare.json')} data-testid="download-comparison-json">
+          <button onClick={() => saveBlob(new Blob([JSON.stringify(report(), null, 2)], { type: 'application/json' }), 'compare.json')} data-testid="download-comparison-json">
             compare.json
           </button>
           <button onClick={() => void png()} data-testid="download-comparison-png">
@@ -235,13 +236,4 @@ function Allocations({ comparison }: { comparison: Comparison }) {
 
 function describeData(source: DataSource): string {
   return source.kind === 'sample' ? `${source.name} (sample)` : source.kind === 'file' ? source.file.name : source.fileName;
-}
-
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

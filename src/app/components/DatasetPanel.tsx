@@ -3,6 +3,9 @@ import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
 import { SAMPLE_DATASETS } from '../sources';
 import { datasetWarnings } from '../../data/warnings';
+import { SETTING_ROWS, type SettingRow } from '../../train/settings';
+import type { JobConfig } from '../../train/config';
+import { drawWhitespace, splitAtSeparator } from './format';
 
 export function DatasetPanel() {
   const source = useStore((s) => s.dataSource);
@@ -41,6 +44,11 @@ export function DatasetPanel() {
         Or your own file (JSONL, CSV, TSV, TXT) — pick or drop it here
         <input type="file" accept=".jsonl,.json,.csv,.tsv,.txt" onChange={(e) => pick(e.target.files?.[0])} disabled={busy} data-testid="dataset-file" />
       </label>
+      <div className="row wrap">
+        {SETTING_ROWS.filter((row) => row.app === 'data').map((row) => (
+          <DataSettingField key={row.key} row={row} disabled={busy} />
+        ))}
+      </div>
       {!modelReady && <p className="muted">Choose a model first: the preview uses its tokenizer.</p>}
       {status === 'loading' && <p className="muted">Reading…</p>}
       {status === 'error' && error && (
@@ -64,19 +72,69 @@ export function DatasetPanel() {
             </p>
           ))}
           <ol className="preview" aria-label="first examples as the model sees them">
-            {preview.map((row, i) => (
-              <li key={i}>
-                <span className="prompt">{row.prompt}</span>
-                <span className="completion">{row.completion}</span>
-                <span className="muted small"> · {row.tokens} tokens</span>
-              </li>
-            ))}
+            {preview.map((row, i) => {
+              const parts = splitAtSeparator(row.prompt, row.completion);
+              return (
+                <li key={i} data-testid="preview-row">
+                  <span className="prompt">
+                    {parts.prompt}
+                    <Separator text={parts.promptSpace} />
+                  </span>
+                  <span className="completion">
+                    <Separator text={parts.completionSpace} />
+                    {parts.completion}
+                  </span>
+                  <span className="muted small"> · {row.tokens} tokens</span>
+                </li>
+              );
+            })}
           </ol>
           <p className="legend small">
-            <span className="prompt">prompt (not trained on)</span> <span className="completion">completion (trained on)</span>
+            <span className="prompt">prompt (not trained on)</span> <span className="completion">completion (trained on)</span>{' '}
+            <span className="separator">␣ ↵</span> where they meet: a space, a new line
           </p>
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The whitespace where prompt and completion meet, drawn (␣ ↵) rather than left invisible, so a
+ * prompt run into its completion ("4?8") can be told from one with a separator ("4?␣8"). A line
+ * break is drawn and still breaks the line, as the model reads it.
+ */
+function Separator({ text }: { text: string }) {
+  if (text === '') return null;
+  return (
+    <span className="separator" data-testid="preview-separator" title="separator">
+      {drawWhitespace(text)}
+      {text.includes('\n') ? '\n' : ''}
+    </span>
+  );
+}
+
+/** A setting of the table that changes the prepared data and is chosen here, beside its preview. */
+function DataSettingField({ row, disabled }: { row: SettingRow; disabled: boolean }) {
+  const value = useStore((s) => s.config[row.key]);
+  const setConfig = useStore((s) => s.setConfig);
+  const refreshPreview = useStore((s) => s.refreshPreview);
+  const kind = row.kind;
+  if (kind.type !== 'choice') return null;
+  const set = (v: string) => {
+    setConfig({ [row.key]: v } as Partial<JobConfig>);
+    void refreshPreview();
+  };
+  return (
+    <label title={row.help}>
+      {row.label}{' '}
+      <select value={String(value)} onChange={(e) => set(e.target.value)} disabled={disabled} data-testid={`setting-${row.key}`}>
+        {kind.choices.map((c) => (
+          <option key={c} value={c}>
+            {kind.labels?.[c] ?? c}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

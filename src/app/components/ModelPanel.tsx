@@ -1,7 +1,9 @@
 import { useState, type DragEvent } from 'react';
+import { zipSync } from 'fflate';
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { EMBEDDED_MODEL } from '../sources';
+import { EMBEDDED_DOWNLOAD_FILES, EMBEDDED_MODEL, fetchEmbeddedFiles } from '../sources';
+import { saveBytes } from './download';
 import { parseModelId } from '../../model/hub';
 import { formatBytes, formatCount } from './format';
 import { formatRate } from '../../train/rate';
@@ -33,7 +35,10 @@ export function ModelPanel() {
         <div className="tab-body">
           <p className="muted">A small Llama-family model trained for this app, ready offline.</p>
           {builtInLoaded ? (
-            <p data-testid="built-in-loaded">{EMBEDDED_MODEL} is loaded.</p>
+            <>
+              <p data-testid="built-in-loaded">{EMBEDDED_MODEL} is loaded.</p>
+              <DownloadBuiltIn />
+            </>
           ) : (
             <button onClick={() => void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL })} disabled={busy || status === 'loading'}>
               Use {EMBEDDED_MODEL}
@@ -77,6 +82,39 @@ export function ModelPanel() {
         </dl>
       )}
     </section>
+  );
+}
+
+/**
+ * The built-in model as a zip of one folder named after it, as Hugging Face lays a model out: an
+ * adapter trained on it names `gora-tiny` as its base model, and `from_pretrained("gora-tiny")` run
+ * beside the unzipped folder finds it.
+ */
+function DownloadBuiltIn() {
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const download = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const files = await fetchEmbeddedFiles(EMBEDDED_MODEL, EMBEDDED_DOWNLOAD_FILES);
+      const zip = zipSync(Object.fromEntries([...files].map(([name, bytes]) => [`${EMBEDDED_MODEL}/${name}`, bytes])), { level: 0 });
+      saveBytes(zip, `${EMBEDDED_MODEL}.zip`, 'application/zip');
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error: `${EMBEDDED_MODEL} could not be downloaded: ${(error as Error).message}` });
+    }
+  };
+  return (
+    <>
+      <button className="secondary" onClick={() => void download()} disabled={state.busy} data-testid="download-built-in" title="config.json, model.safetensors, tokenizer files and model card, in a folder named after the model">
+        {state.busy ? 'Preparing…' : `Download ${EMBEDDED_MODEL} (zip)`}
+      </button>
+      <p className="muted small">The base model an adapter trained on it names: unzipped, the folder {EMBEDDED_MODEL}/ loads in transformers and PEFT.</p>
+      {state.error && (
+        <p className="notice error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </>
   );
 }
 

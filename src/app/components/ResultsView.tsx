@@ -4,6 +4,7 @@ import { activeRun } from '../state/run';
 import { finalEvaluation, type RunState } from '../state/fold';
 import { formatBytes, formatCount, scoredRowsNote, visibleText } from './format';
 import { LossChart } from './TrainingView';
+import { saveBytes } from './download';
 
 export function ResultsView() {
   const run = useStore(activeRun);
@@ -72,25 +73,16 @@ function Downloads({ run, files }: { run: RunState; files: Record<string, Uint8A
   const base = `${run.config.method}-r${run.config.rank}-${run.id}`;
   return (
     <div className="downloads" data-testid="downloads">
-      <button className="primary" onClick={() => save(adapter(), `${base}-adapter.zip`, 'application/zip')} data-testid="download-adapter">
+      <button className="primary" onClick={() => saveBytes(adapter(), `${base}-adapter.zip`, 'application/zip')} data-testid="download-adapter">
         Download adapter (PEFT, zip)
       </button>
-      <button onClick={() => save(files['gora_report.json'], `${base}-gora_report.json`, 'application/json')} data-testid="download-report">
+      <button onClick={() => saveBytes(files['gora_report.json'], `${base}-gora_report.json`, 'application/json')} data-testid="download-report">
         gora_report.json
       </button>
-      <button onClick={() => save(files['data_manifest.json'], `${base}-data_manifest.json`, 'application/json')}>data_manifest.json</button>
+      <button onClick={() => saveBytes(files['data_manifest.json'], `${base}-data_manifest.json`, 'application/json')}>data_manifest.json</button>
       <span className="muted small">adapter {formatBytes(files['adapter_model.safetensors'].byteLength)}</span>
     </div>
   );
-}
-
-function save(bytes: Uint8Array, name: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function CompareView() {

@@ -24,7 +24,26 @@ export function memoryText(memory: RunMemory): string {
  */
 export function visibleText(text: string): string {
   if (text === '') return '(nothing)';
-  return text.trim() === '' ? text.replace(/ /g, '␣').replace(/\n/g, '↵').replace(/\t/g, '⇥') : text;
+  return text.trim() === '' ? drawWhitespace(text) : text;
+}
+
+/** Spaces, line breaks and tabs drawn as ␣, ↵ and ⇥ (a carriage return is dropped: ↵ stands for the break). */
+export function drawWhitespace(text: string): string {
+  return text.replace(/\r/g, '').replace(/ /g, '␣').replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/\s/gu, '·');
+}
+
+/**
+ * A preview row cut where prompt and completion meet: the whitespace on either side of the boundary
+ * (the separator, whether the data holds it or the Separator setting put it there) apart from the
+ * text, so the page can draw it; both are empty when the two parts run together.
+ */
+export function splitAtSeparator(prompt: string, completion: string): { prompt: string; promptSpace: string; completionSpace: string; completion: string } {
+  const space = (c: string) => /\s/u.test(c);
+  let end = prompt.length;
+  while (end > 0 && space(prompt[end - 1])) end--;
+  let start = 0;
+  while (start < completion.length && space(completion[start])) start++;
+  return { prompt: prompt.slice(0, end), promptSpace: prompt.slice(end), completionSpace: completion.slice(0, start), completion: completion.slice(start) };
 }
 
 /** Which rows an accuracy was counted on, and why they may be fewer than the split's. */

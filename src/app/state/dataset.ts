@@ -43,7 +43,7 @@ export const datasetSlice: StateCreator<Store, [], [], DatasetSlice> = (set, get
     set({ dataStatus: 'loading', dataError: null });
     try {
       const { text, fileName } = await readDataSource(dataSource);
-      const data = prepareDataset(text, fileName, tokenizer, { seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction });
+      const data = prepareDataset(text, fileName, tokenizer, { seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator });
       if (get().dataSource !== dataSource) return;
       const decode = (ids: Uint32Array) => tokenizer.decode(Array.from(ids), { skipSpecialTokens: false });
       const preview = data.train.slice(0, PREVIEW_ROWS).map((row) => {
