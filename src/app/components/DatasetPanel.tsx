@@ -126,15 +126,20 @@ function DataSettingField({ row, disabled }: { row: SettingRow; disabled: boolea
     void refreshPreview();
   };
   return (
-    <label title={row.help}>
-      {row.label}{' '}
-      <select value={String(value)} onChange={(e) => set(e.target.value)} disabled={disabled} data-testid={`setting-${row.key}`}>
-        {kind.choices.map((c) => (
-          <option key={c} value={c}>
-            {kind.labels?.[c] ?? c}
-          </option>
-        ))}
-      </select>
-    </label>
+    <div className="field">
+      <label>
+        {row.label}{' '}
+        <select value={String(value)} onChange={(e) => set(e.target.value)} disabled={disabled} aria-describedby={`help-${row.key}`} data-testid={`setting-${row.key}`}>
+          {kind.choices.map((c) => (
+            <option key={c} value={c}>
+              {kind.labels?.[c] ?? c}
+            </option>
+          ))}
+        </select>
+      </label>
+      <span className="field-help" id={`help-${row.key}`}>
+        {row.help}
+      </span>
+    </div>
   );
 }
