@@ -5,6 +5,7 @@
 import type { Allocator } from '../gpu/gpu';
 import type { ModelSpec } from '../model/spec';
 import type { BatchShape } from './transformer';
+import { architectureOf } from '../model/architectures';
 
 /** What a norm saves for backward: rstd [N], and mean [N] for LayerNorm. */
 export interface NormSaved {
@@ -86,7 +87,7 @@ export class TransformerBuffers {
     this.logits = make('logits', N * V);
     this.losses = make('losses', N);
     this.projOut = make('projection out', N * C);
-    this.qkv = spec.architecture === 'gpt2' ? make('qkv', N * 3 * C) : null;
+    this.qkv = architectureOf(spec).fusedQkv ? make('qkv', N * 3 * C) : null;
     this.dres = make('d residual', N * C);
     this.dnorm = make('d norm', N * C);
     this.datt = make('d attention', N * Hq * D);

@@ -8,6 +8,7 @@ import type { Allocator, Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
 import type { ModelSpec } from '../model/spec';
 import { blockLinears, layerOfLinear, linearName, type BlockLinear } from './architecture';
+import { architectureOf } from '../model/architectures';
 import { linearBackward, linearForward, type BiasGradient, type LinearWeights, type LoraAdapter } from './linear';
 import { attentionBackward, attentionForward, type AttentionShape } from './ops/attention';
 import { add, copyColumns } from './ops/elementwise';
@@ -32,6 +33,8 @@ export interface BatchShape {
 export class Transformer<G extends Allocator = Gpu> {
   readonly N: number;
   readonly linears: BlockLinear[];
+  /** q, k and v come from one fused projection, split by columns (the architecture says so). */
+  private readonly fusedQkv: boolean;
   /** LoRA adapters by linear name (`layers.3.attn.q`). */
   readonly adapters = new Map<string, LoraAdapter>();
   /** Gradients of frozen linear weights by linear name, accumulated by backward (GoRA's scan). */
@@ -74,6 +77,7 @@ export class Transformer<G extends Allocator = Gpu> {
     }
     const headRows = headRowsPerPass(this.N, spec.vocabSize, gpu.bindingLimitBytes);
     this.linears = blockLinears(spec);
+    this.fusedQkv = architectureOf(spec).fusedQkv;
     this.attention = { B, T, Hq: spec.heads, Hkv: spec.kvHeads, D: spec.headDim };
     this.vocab = new VocabChunks(gpu, weights, spec.tiedEmbeddings, this.N, spec.hiddenSize, spec.vocabSize, headRows);
     this.head = new LmHead(gpu, this.vocab, this.N, spec.hiddenSize, spec.vocabSize, headRows);
@@ -284,7 +288,7 @@ export class Transformer<G extends Allocator = Gpu> {
     const s = a.layers[l];
     const x = a.residual[l];
     this.normForward(enc, s.norm1Out, s.norm1, x, `layers.${l}.norm1`);
-    if (spec.architecture === 'gpt2') {
+    if (this.fusedQkv) {
       const C = spec.hiddenSize;
       const qkv = a.qkv!;
       this.linear(enc, l, 'attn.qkv', qkv, s.norm1Out);
@@ -355,7 +359,7 @@ export class Transformer<G extends Allocator = Gpu> {
       ropeBackward(enc, a.dq, this.rope.cos, this.rope.sin, N, T, spec.heads, spec.headDim);
       ropeBackward(enc, a.dk, this.rope.cos, this.rope.sin, N, T, spec.kvHeads, spec.headDim);
     }
-    if (spec.architecture === 'gpt2') {
+    if (this.fusedQkv) {
       const C = spec.hiddenSize;
       const dqkv = a.qkv!; // the forward's fused projection is no longer needed: reuse it for its gradient
       copyColumns(enc, dqkv, { stride: 3 * C, offset: 0 }, a.dq, { stride: C, offset: 0 }, N, C);

@@ -16,6 +16,7 @@ import type { LinearTarget, ModelSpec } from '../model/spec';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors';
 import { memorySource } from '../model/bytes';
 import { ModelFormatError } from '../model/errors';
+import { architectureOf } from '../model/architectures';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -67,7 +68,7 @@ export function peftAdapterFiles(e: PeftExport): { weights: Uint8Array; config: 
     target_modules: targetModules,
     rank_pattern: Object.fromEntries(adapted.map((t) => [t.module, e.adapters.get(t.name)!.rank])),
     alpha_pattern: alphaPattern(adapted, e),
-    fan_in_fan_out: e.spec.architecture === 'gpt2',
+    fan_in_fan_out: architectureOf(e.spec).conv1d,
     bias: 'none',
     lora_dropout: 0,
     init_lora_weights: true,

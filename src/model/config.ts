@@ -54,28 +54,60 @@ function requireDivides(what: string, divisor: number, dividend: number): void {
   if (dividend % divisor !== 0) fail(`${what}: ${dividend} is not divisible by ${divisor}`);
 }
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'qwen2', 'gpt2'] as const;
+/** Each supported model_type's parser: config.json → ModelSpec, refusing what the engine does not compute. */
+const PARSERS: Record<string, (c: Json) => ModelSpec> = {
+  llama: (c) => parseLlamaLike(c, LLAMA_CONFIG),
+  qwen2: (c) => parseLlamaLike(c, QWEN2_CONFIG),
+  gpt2: parseGpt2,
+};
+
+export const SUPPORTED_MODEL_TYPES = Object.keys(PARSERS);
 
 export function parseConfig(json: unknown): ModelSpec {
   if (!isObject(json)) fail('is not a JSON object');
   const modelType = json.model_type;
   if (typeof modelType !== 'string') fail('"model_type" is missing');
-  if (modelType === 'llama' || modelType === 'qwen2') return parseLlamaLike(json, modelType);
-  if (modelType === 'gpt2') return parseGpt2(json);
-  return fail(`model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  const parse = Object.hasOwn(PARSERS, modelType) ? PARSERS[modelType] : null;
+  if (!parse) fail(`model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  return parse(json);
 }
 
+/** Where LlamaConfig and Qwen2Config differ: their defaults, biases and the options refused. */
+interface LlamaLikeConfig {
+  modelType: 'llama' | 'qwen2';
+  maxPositions: number;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+  qkvBias: boolean;
+  /** Boolean options that must be false (the engine does not implement them), with why. */
+  refused: Record<string, string>;
+}
+
+const LLAMA_CONFIG: LlamaLikeConfig = {
+  modelType: 'llama',
+  maxPositions: 2048,
+  bosTokenId: 1,
+  eosTokenId: 2,
+  qkvBias: false,
+  // Llama may put biases on every attention and MLP projection; no supported checkpoint does.
+  refused: { attention_bias: 'biases on q/k/v/o', mlp_bias: 'biases on the MLP projections' },
+};
+
+const QWEN2_CONFIG: LlamaLikeConfig = {
+  modelType: 'qwen2',
+  maxPositions: 32768,
+  bosTokenId: null,
+  eosTokenId: null,
+  qkvBias: true,
+  refused: { use_sliding_window: 'sliding-window attention' },
+};
+
 /** LlamaForCausalLM (SmolLM, TinyLlama, Llama 3.x) and Qwen2ForCausalLM (Qwen2, Qwen2.5). */
-function parseLlamaLike(c: Json, modelType: 'llama' | 'qwen2'): ModelSpec {
+function parseLlamaLike(c: Json, type: LlamaLikeConfig): ModelSpec {
+  const { modelType } = type;
   const hiddenAct = c.hidden_act ?? 'silu';
   if (hiddenAct !== 'silu') fail(`"hidden_act" must be "silu" for ${modelType}, got ${JSON.stringify(hiddenAct)}`);
-  if (modelType === 'llama') {
-    // Llama may put biases on every attention and MLP projection; no supported checkpoint does.
-    if (boolean(c, 'attention_bias', false)) fail('"attention_bias": true is not supported (biases on q/k/v/o)');
-    if (boolean(c, 'mlp_bias', false)) fail('"mlp_bias": true is not supported');
-  } else if (boolean(c, 'use_sliding_window', false)) {
-    fail('"use_sliding_window": true is not supported (sliding-window attention)');
-  }
+  for (const [key, what] of Object.entries(type.refused)) if (boolean(c, key, false)) fail(`"${key}": true is not supported (${what})`);
   const vocabSize = positiveInt(c, 'vocab_size');
   const hiddenSize = positiveInt(c, 'hidden_size');
   const heads = positiveInt(c, 'num_attention_heads');
@@ -94,16 +126,16 @@ function parseLlamaLike(c: Json, modelType: 'llama' | 'qwen2'): ModelSpec {
     kvHeads,
     headDim,
     intermediateSize: positiveInt(c, 'intermediate_size'),
-    maxPositions: positiveInt(c, 'max_position_embeddings', modelType === 'llama' ? 2048 : 32768),
+    maxPositions: positiveInt(c, 'max_position_embeddings', type.maxPositions),
     norm: 'rms',
     normEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
     mlp: 'swiglu',
     rope: parseRope(c),
-    qkvBias: modelType === 'qwen2',
+    qkvBias: type.qkvBias,
     projBias: false,
     tiedEmbeddings: boolean(c, 'tie_word_embeddings', false),
-    bosTokenId: tokenId(c, 'bos_token_id', modelType === 'llama' ? 1 : null, vocabSize),
-    eosTokenId: tokenId(c, 'eos_token_id', modelType === 'llama' ? 2 : null, vocabSize),
+    bosTokenId: tokenId(c, 'bos_token_id', type.bosTokenId, vocabSize),
+    eosTokenId: tokenId(c, 'eos_token_id', type.eosTokenId, vocabSize),
   };
 }
 

@@ -14,6 +14,7 @@ import { linearBackwardRef, linearForwardRef, type LoraRef } from './linear';
 import { matmulRef } from './matmul';
 import { layernormBackwardRef, layernormForwardRef, rmsnormBackwardRef, rmsnormForwardRef } from './norm';
 import { ropeBackwardRef, ropeForwardRef } from './rope';
+import { architectureOf } from '../../model/architectures';
 
 type Tensors = Map<string, Float64Array>;
 
@@ -109,7 +110,7 @@ export class ReferenceTransformer {
     const n1 = this.norm(`layers.${l}.norm1`, x, s, '1');
     s.n1 = n1;
     let q: Float64Array, k: Float64Array, v: Float64Array;
-    if (spec.architecture === 'gpt2') {
+    if (architectureOf(spec).fusedQkv) {
       const qkv = this.linear(l, 'attn.qkv', n1);
       [q, k, v] = [0, 1, 2].map((i) => {
         const part = new Float64Array(N * C);
@@ -179,7 +180,7 @@ export class ReferenceTransformer {
       ropeBackwardRef(dk, this.rope.cos, this.rope.sin, N, T, Hkv, D);
     }
     const dn1 = new Float64Array(N * C);
-    if (spec.architecture === 'gpt2') {
+    if (architectureOf(spec).fusedQkv) {
       const dqkv = new Float64Array(N * 3 * C);
       [dq, dk, dv].forEach((part, i) => copyColumnsRef(dqkv, { stride: 3 * C, offset: i * C }, part, { stride: C, offset: 0 }, N, C));
       this.linearGrad(l, 'attn.qkv', dn1, dqkv, s.n1);
