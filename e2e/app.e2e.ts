@@ -138,8 +138,12 @@ describe('the app', () => {
       const zipPath = join(mkdtempSync(join(tmpdir(), 'gora-zip-')), 'adapter.zip');
       await download.saveAs(zipPath);
       const files = unzipSync(readFileSync(zipPath));
-      expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
+      expect(Object.keys(files).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
       const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+      // The model card: the base model it names, and where that comes from (the built-in one downloads from the model panel).
+      const card = new TextDecoder().decode(files['README.md']);
+      expect(card).toContain('base_model: gora-tiny');
+      expect(card).toContain('the app downloads gora-tiny from its model panel');
       expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', use_rslora: true, r: 16, lora_alpha: 16, base_model_name_or_path: 'gora-tiny' });
       const weights = await SafetensorsFile.open(memorySource('adapter_model.safetensors', files['adapter_model.safetensors']));
       for (const [module, rank] of Object.entries(config.rank_pattern as Record<string, number>)) {

@@ -103,7 +103,7 @@ describe('a 135M-parameter model in the browser', () => {
       const zipPath = join(mkdtempSync(join(tmpdir(), 'gora-zip-')), 'adapter.zip');
       await download.saveAs(zipPath);
       const files = unzipSync(readFileSync(zipPath));
-      expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
+      expect(Object.keys(files).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors', 'gora_report.json']);
       const report = JSON.parse(new TextDecoder().decode(files['gora_report.json']));
       expect(report.weights_dtype).toBe('bf16');
       const { estimate, peak_bytes: peak } = report.memory;

@@ -1,6 +1,6 @@
 // Every file of a run directory, as bytes, so the CLI can write them and the browser can zip them:
-// the PEFT adapter for adapter methods, the whole model folder for full training, and the report and
-// data manifest for both.
+// the PEFT adapter for adapter methods, the whole model folder for full training, and the report,
+// data manifest and model card (README.md) for both.
 
 import type { PreparedDataset } from '../data/prepare';
 import type { OpenedModel } from '../model/load';
@@ -11,6 +11,7 @@ import { buildManifest } from './manifest';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftAdapterFiles, withInitialSubtracted } from './peft';
 import { modifiesBaseWeights, usesRsLoraScale } from '../train/config';
 import { buildReport } from './report';
+import { MODEL_CARD, modelCard } from './model-card';
 import type { JobEvent } from '../train/events';
 
 export interface RunFileOptions {
@@ -24,12 +25,15 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
   const text = (s: string) => new TextEncoder().encode(s);
   const { config } = result;
   const report = () => text(JSON.stringify(buildReport(result, model.spec, model.targets, data, modelId), null, 2) + '\n');
+  const card = () => text(modelCard({ result, targets: model.targets, data, baseModel: modelId }));
   if (config.method === 'full') {
     if (!result.weights) throw new Error('a full-training result must hold its trained weights');
     if (options.saveInit || options.saveScan) throw new Error('full training has no initial adapter and no scan to save');
     const files = fullModelFiles({ config: model.config, entries: model.entries, weights: result.weights, companionFiles: options.companionFiles });
     files.set('gora_report.json', report());
     files.set('data_manifest.json', text(buildManifest(result.batches)));
+    // The base model's own card, if copied with its files, gives way to this model's.
+    files.set(MODEL_CARD, card());
     return files;
   }
   const rsLora = usesRsLoraScale(config.method);
@@ -42,6 +46,7 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
     [ADAPTER_CONFIG, text(adapter.config)],
     ['gora_report.json', report()],
     ['data_manifest.json', text(buildManifest(result.batches))],
+    [MODEL_CARD, card()],
   ]);
   if (options.saveInit) files.set('init_adapter.safetensors', peft(result.initial).weights);
   if (options.saveScan) {

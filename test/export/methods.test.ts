@@ -83,6 +83,19 @@ describe('exported adapters of every method reproduce the trained model on the o
         expect(t.module in peftConfig.alpha_pattern).toBe(doubled);
       }
 
+      // The model card names the base model, loads the adapter with PEFT, and lists every layer's
+      // trained rank (a PEFT rank of 2r for LoRA-GA and PiSSA holds the subtracted initial adapter).
+      const card = new TextDecoder().decode(files.get('README.md'));
+      expect(card.startsWith('---\nbase_model: smollm2\nlibrary_name: peft\n')).toBe(true);
+      expect(card).toContain('model = PeftModel.from_pretrained(base, "path/to/this/folder")');
+      const rows = card.split('\n').filter((line) => /^\| \d+ \|/.test(line));
+      expect(rows).toHaveLength(opened.spec.layers);
+      for (const [layer, row] of rows.entries()) {
+        const ranks = row.split('|').slice(2, -1).map((cell) => Number(cell.trim()));
+        expect(ranks).toEqual(opened.targets.filter((t) => t.name.startsWith(`layers.${layer}.`)).map((t) => result.trained.get(t.name)!.rank));
+      }
+      expect(card).toMatch(/\| validation \| \d+\.\d{4}/);
+
       // The export on the ORIGINAL weights.
       const { exportedLogits, loss } = await withEngine(B, T, async (model) => {
         for (const [name, a] of adapters) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);

@@ -69,7 +69,12 @@ export function ResultsView() {
 }
 
 function Downloads({ run, files }: { run: RunState; files: Record<string, Uint8Array> }) {
-  const adapter = () => zipSync({ 'adapter_model.safetensors': files['adapter_model.safetensors'], 'adapter_config.json': files['adapter_config.json'], 'gora_report.json': files['gora_report.json'] }, { level: 0 });
+  // Runs kept from before the model card existed have none: the zip leaves it out rather than fail.
+  const adapter = () =>
+    zipSync(
+      Object.fromEntries(['adapter_model.safetensors', 'adapter_config.json', 'gora_report.json', 'README.md'].filter((name) => files[name]).map((name) => [name, files[name]])),
+      { level: 0 },
+    );
   const base = `${run.config.method}-r${run.config.rank}-${run.id}`;
   return (
     <div className="downloads" data-testid="downloads">

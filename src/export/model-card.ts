@@ -1,0 +1,99 @@
+// README.md for a run's output: a Hugging Face model card (YAML metadata, then Markdown) saying what
+// the adapter (or, after full fine-tuning, the model) is — its base model, method, settings, the rank
+// of every layer, the data and the scores — and the Python lines that load it.
+
+import type { PreparedDataset } from '../data/prepare';
+import type { LinearTarget } from '../model/spec';
+import type { JobResult } from '../train/job';
+import type { Evaluation } from '../train/events';
+import { methodLabel } from '../compare/methods';
+
+export const MODEL_CARD = 'README.md';
+
+export interface ModelCardInputs {
+  result: JobResult;
+  targets: readonly LinearTarget[];
+  data: PreparedDataset;
+  /** adapter_config.json's base_model_name_or_path (src/export/base-model.ts). */
+  baseModel: string;
+}
+
+/** A hub id is `owner/name`; anything else is a folder the user has to have. */
+const isHubId = (name: string) => /^[\w.-]+\/[\w.-]+$/.test(name);
+
+function scores(label: string, e: Evaluation | null): string | null {
+  if (!e || !Number.isFinite(e.loss)) return null;
+  const accuracy = e.accuracy === null ? '' : ` · accuracy ${(100 * e.accuracy).toFixed(1)} % of ${e.examples} examples`;
+  return `| ${label} | ${e.loss.toFixed(4)}${accuracy} |`;
+}
+
+/**
+ * The ranks as a table: one row per layer, one column per module kind (`q_proj`, `c_attn`, …), in
+ * the order the block uses them.
+ */
+function rankTable(result: JobResult, targets: readonly LinearTarget[]): string {
+  const kinds = [...new Set(targets.map((t) => t.shortName))];
+  const layers = [...new Set(targets.map((t) => t.name.split('.')[1]))];
+  const rank = (layer: string, kind: string) => {
+    const target = targets.find((t) => t.shortName === kind && t.name.split('.')[1] === layer);
+    return String(target ? (result.trained.get(target.name)?.rank ?? 0) : '–');
+  };
+  return [`| layer | ${kinds.join(' | ')} |`, `|---|${kinds.map(() => '---:').join('|')}|`, ...layers.map((l) => `| ${l} | ${kinds.map((k) => rank(l, k)).join(' | ')} |`)].join('\n');
+}
+
+export function modelCard({ result, targets, data, baseModel }: ModelCardInputs): string {
+  const { config } = result;
+  const full = config.method === 'full';
+  const where = isHubId(baseModel)
+    ? `\`${baseModel}\` on the Hugging Face hub`
+    : `the model folder \`${baseModel}\` (not a hub id: put that folder next to your script, or change the name below to where it is${baseModel === 'gora-tiny' ? '; the app downloads gora-tiny from its model panel' : ''})`;
+  const metadata = ['---', `base_model: ${baseModel}`, ...(full ? [] : ['library_name: peft']), 'pipeline_tag: text-generation', 'tags:', `  - ${config.method}`, ...(full ? [] : ['  - lora']), '---'];
+  const load = full
+    ? ['from transformers import AutoModelForCausalLM, AutoTokenizer', '', 'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")', 'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']
+    : [
+        'from peft import PeftModel',
+        'from transformers import AutoModelForCausalLM, AutoTokenizer',
+        '',
+        `base = AutoModelForCausalLM.from_pretrained("${baseModel}")`,
+        `tokenizer = AutoTokenizer.from_pretrained("${baseModel}")`,
+        'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
+        '# or, for a model with the adapter merged into its weights:',
+        'merged = model.merge_and_unload()',
+      ];
+  const settings: Array<[string, string]> = [
+    ['method', `${methodLabel(config.method)} (\`${config.method}\`)`],
+    ['steps', `${config.steps} of ${config.batchSize} rows × ${config.seqLen} tokens`],
+    ['learning rate', `${config.lr} (peak)`],
+    ...(full ? [] : ([['rank', config.method === 'gora' ? `r_ref ${config.rank}, allocated per layer between ${config.rankMin} and ${config.rankMax}` : String(config.rank)], ['α', String(config.alpha)]] as Array<[string, string]>)),
+    ['seed', String(config.seed)],
+    ['frozen weights on the GPU', result.weightsFormat],
+  ];
+  const stats = data.stats;
+  const results = [scores('validation', result.final), scores('test', result.test)].filter((line): line is string => line !== null);
+  return [
+    ...metadata,
+    '',
+    `# ${methodLabel(config.method)} ${full ? 'fine-tune' : 'adapter'} of ${baseModel}`,
+    '',
+    full
+      ? `Every weight of ${where}, fine-tuned in the browser with GoRA Studio. This folder is a complete model.`
+      : `A LoRA adapter in Hugging Face PEFT's format for ${where}, trained in the browser with GoRA Studio.`,
+    '',
+    '## Load it',
+    '',
+    '```python',
+    ...load,
+    '```',
+    '',
+    '## Training',
+    '',
+    '| setting | value |',
+    '|---|---|',
+    ...settings.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `Data: \`${data.file}\`, ${data.train.length} training, ${data.val.length} validation and ${data.test.length} test examples${stats.truncated ? `, ${stats.truncated} truncated` : ''}${data.labels ? `; labels ${data.labels.labels.map((l) => JSON.stringify(l)).join(', ')}` : ''}. \`data_manifest.json\` lists every batch; \`gora_report.json\` holds every number of the run.`,
+    '',
+    ...(results.length ? ['## Results', '', '| split | loss (nats per token) · accuracy |', '|---|---|', ...results, ''] : []),
+    ...(full ? [] : ['## Ranks', '', rankTable(result, targets), '']),
+  ].join('\n');
+}
