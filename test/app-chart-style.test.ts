@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSignificant } from '../src/app/components/format';
-import { chartValue, contrast, heatColour, heatGradient, heatmapMove, heatTextColour, hslToRgb, luminance, seriesColours } from '../src/app/components/chart-style';
+import { chartValue, contrast, heatColour, heatGradient, heatmapMove, heatTextColour, hslToRgb, luminance, seriesColours, validationStyle } from '../src/app/components/chart-style';
 
 describe('formatSignificant', () => {
   it('rounds to four significant digits and drops trailing zeros', () => {
@@ -116,5 +116,14 @@ describe('heatmapMove', () => {
     expect(heatmapMove(present, [0, 0], 'End', true)).toEqual([1, 2]);
     expect(heatmapMove(present, [0, 0], 'Enter')).toBeNull();
     expect(heatmapMove([], [0, 0], 'Home', true)).toBeNull();
+  });
+});
+
+describe('validationStyle', () => {
+  it('dots every evaluation, even a single one, until there are too many to tell apart', () => {
+    expect(validationStyle('#fff', 1).dot).toMatchObject({ r: 5, className: 'series-validation-dot' });
+    expect(validationStyle('#fff', 60).dot).not.toBe(false);
+    expect(validationStyle('#fff', 61).dot).toBe(false);
+    expect(validationStyle('#fff', 1).stroke).toBe('#fff');
   });
 });

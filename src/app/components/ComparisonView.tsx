@@ -126,7 +126,7 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
   const methods = comparison.methods.filter((m) => comparison.runs.some((r) => r.config.method === m && r.steps.length > 0));
   const legend: LegendItem[] = methods.flatMap((m) => [
     { label: `${methodLabel(m)} train`, colour: coloursOf(m).train, dashed: false },
-    { label: `${methodLabel(m)} validation`, colour: coloursOf(m).validation, dashed: true },
+    { label: `${methodLabel(m)} validation`, colour: coloursOf(m).validation, dashed: true, dot: true },
   ]);
   const report = () => comparisonReport({ settings: comparison.plan[0].config, methods: comparison.methods, seeds: comparison.seeds, model: describeModel(modelSource), data: dataName, runs: records });
   const png = async () => {
@@ -156,7 +156,7 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
               {rows.map((row, i) => (
                 <tr key={summaries[i].method} data-testid={`comparison-row-${summaries[i].method}`}>
                   {row.map((cell, j) => (
-                    <td key={header[j]}>{cell}</td>
+                    <td key={header[j]}>{keepTogether(cell)}</td>
                   ))}
                 </tr>
               ))}
@@ -199,7 +199,7 @@ function MethodLossChart({ comparison, methods }: { comparison: Comparison; meth
           <Legend wrapperStyle={LEGEND_STYLE} />
           {methods.flatMap((m) => [
             <Line key={`${m}t`} className="series-train" name={`${methodLabel(m)} train`} dataKey={trainKey(m)} {...trainStyle(coloursOf(m).train)} />,
-            <Line key={`${m}v`} className="series-validation" name={`${methodLabel(m)} validation`} dataKey={validationKey(m)} {...validationStyle(coloursOf(m).validation)} />,
+            <Line key={`${m}v`} className="series-validation" name={`${methodLabel(m)} validation`} dataKey={validationKey(m)} {...validationStyle(coloursOf(m).validation, data.filter((row) => validationKey(m) in row).length)} />,
           ])}
         </LineChart>
       </ResponsiveContainer>
@@ -226,6 +226,11 @@ function Allocations({ comparison }: { comparison: Comparison }) {
       ))}
     </div>
   );
+}
+
+/** "4–32 (mean 15.5)" wraps before the parenthesis, never inside it. */
+function keepTogether(cell: string): string {
+  return cell.replace(/\(mean /g, '(mean\u00a0');
 }
 
 function describeData(source: DataSource): string {

@@ -78,7 +78,7 @@ export function LossChart({ runs }: { runs: RunState[] }) {
             const colours = seriesColours(i, runs.length);
             return [
               <Line key={`${run.id}t`} className="series-train" name={`${run.label} train`} dataKey={`${run.id} train`} {...trainStyle(colours.train)} />,
-              <Line key={`${run.id}v`} className="series-validation" name={`${run.label} validation`} dataKey={`${run.id} val`} {...validationStyle(colours.validation)} />,
+              <Line key={`${run.id}v`} className="series-validation" name={`${run.label} validation`} dataKey={`${run.id} val`} {...validationStyle(colours.validation, run.evaluations.length)} />,
             ];
           })}
         </LineChart>

@@ -69,16 +69,19 @@ export function trainStyle(colour: string) {
   return { stroke: colour, strokeWidth: 2, dot: false as const, activeDot: { r: 4 }, isAnimationActive: false, connectNulls: true };
 }
 
+/** Above this many evaluations the dots would merge into a thick line; the dashed curve is enough. */
+const MAX_DOTS = 60;
+
 /**
- * A validation curve: dashed, with a dot at every evaluation (outlined against the background), so
- * that a run evaluated only at its end still shows its one point.
+ * A validation curve of `evaluations` points: dashed, with a dot at every evaluation (outlined
+ * against the background), so that a run evaluated only at its end still shows its one point.
  */
-export function validationStyle(colour: string) {
+export function validationStyle(colour: string, evaluations: number) {
   return {
     stroke: colour,
     strokeWidth: 2,
     strokeDasharray: '6 4',
-    dot: { r: 5, fill: colour, stroke: CHART.background, strokeWidth: 1.5, strokeDasharray: '', className: 'series-validation-dot' },
+    dot: evaluations <= MAX_DOTS ? { r: 5, fill: colour, stroke: CHART.background, strokeWidth: 1.5, strokeDasharray: '', className: 'series-validation-dot' } : (false as const),
     activeDot: { r: 7 },
     isAnimationActive: false,
     connectNulls: true,
