@@ -1,13 +1,8 @@
 import { useStore } from '../state/store';
 import { activeRun, shownAllocation } from '../state/run';
-import { allocationProblem, type Allocation, type AllocationSettings } from '../../gora/allocate';
+import { allocationProblem, type AllocationSettings } from '../../gora/allocate';
 import { formatCount } from './format';
-
-/** model.layers.3.self_attn.q_proj → [3, 'q_proj'] */
-function layerAndModule(name: string): [number, string] {
-  const match = /\.(\d+)\.(?:.*\.)?([^.]+)$/.exec(name);
-  return match ? [Number(match[1]), match[2]] : [0, name];
-}
+import { Heatmap } from './Heatmap';
 
 export function AllocationView() {
   const run = useStore(activeRun);
@@ -28,48 +23,6 @@ export function AllocationView() {
       </div>
       {reviewing && review && <ReviewControls settings={review} />}
     </section>
-  );
-}
-
-export function Heatmap({ allocation, value, title }: { allocation: Allocation; value: 'rank' | 'importance'; title: string }) {
-  const cells = allocation.layers.map((l) => ({ layer: layerAndModule(l.name)[0], module: layerAndModule(l.name)[1], rank: l.rank, importance: l.importance, name: l.name }));
-  const modules = [...new Set(cells.map((c) => c.module))];
-  const layers = [...new Set(cells.map((c) => c.layer))].sort((a, b) => a - b);
-  const values = cells.map((c) => c[value]);
-  const max = Math.max(...values, 1e-30);
-  const min = value === 'rank' ? 0 : Math.min(...values);
-  return (
-    <figure className="heatmap" data-testid={`heatmap-${value}`}>
-      <figcaption>{title}</figcaption>
-      <div className="heatmap-grid" style={{ gridTemplateColumns: `3.5em repeat(${modules.length}, minmax(2.2em, 1fr))` }}>
-        <span />
-        {modules.map((m) => (
-          <span key={m} className="heatmap-head">
-            {m.replace('_proj', '')}
-          </span>
-        ))}
-        {layers.map((layer) => [
-          <span key={`l${layer}`} className="heatmap-head">
-            L{layer}
-          </span>,
-          ...modules.map((m) => {
-            const cell = cells.find((c) => c.layer === layer && c.module === m);
-            if (!cell) return <span key={`${layer}-${m}`} />;
-            const t = (cell[value] - min) / (max - min || 1);
-            return (
-              <span
-                key={`${layer}-${m}`}
-                className="heatmap-cell"
-                style={{ background: `hsl(${160 - 130 * t}, 70%, ${18 + 30 * t}%)` }}
-                title={`${cell.name}: rank ${cell.rank}, importance ${cell.importance.toExponential(3)}`}
-              >
-                {value === 'rank' ? cell.rank : ''}
-              </span>
-            );
-          }),
-        ])}
-      </div>
-    </figure>
   );
 }
 

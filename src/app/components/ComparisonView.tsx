@@ -12,13 +12,14 @@ import { comparisonCsv, tableRows } from '../../compare/table';
 import { comparisonReport } from '../../compare/report';
 import type { Method } from '../../train/config';
 import { describeModel, type DataSource } from '../sources';
-import { Heatmap } from './AllocationView';
+import { Heatmap } from './Heatmap';
+import { ScrollRegion } from './ScrollRegion';
 import { chartsPng, type LegendItem } from './chart-png';
 import { saveBlob } from './download';
+import { CHART, CHART_MARGIN, LEGEND_STYLE, LOSS_AXIS, STEP_AXIS, TOOLTIP, chartValue, seriesColours, trainStyle, validationStyle, xAxisTitle, Y_AXIS_WIDTH, yAxisTitle } from './chart-style';
 
-const COLOURS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171', '#2dd4bf', '#fb923c'];
-/** One colour per method, the same in every comparison. */
-const colourOf = (method: Method) => COLOURS[METHOD_NAMES.indexOf(method) % COLOURS.length];
+/** One pair of colours per method, the same in every comparison. */
+const coloursOf = (method: Method) => seriesColours(METHOD_NAMES.indexOf(method), METHOD_NAMES.length);
 
 export function ComparisonView() {
   const comparison = useStore((s) => s.comparison);
@@ -131,8 +132,8 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
   const [exportError, setExportError] = useState<string | null>(null);
   const methods = comparison.methods.filter((m) => comparison.runs.some((r) => r.config.method === m && r.steps.length > 0));
   const legend: LegendItem[] = methods.flatMap((m) => [
-    { label: `${methodLabel(m)} train`, colour: colourOf(m), dashed: false },
-    { label: `${methodLabel(m)} validation`, colour: colourOf(m), dashed: true },
+    { label: `${methodLabel(m)} train`, colour: coloursOf(m).train, dashed: false },
+    { label: `${methodLabel(m)} validation`, colour: coloursOf(m).validation, dashed: true, dot: true },
   ]);
   const report = () => comparisonReport({ settings: comparison.plan[0].config, methods: comparison.methods, seeds: comparison.seeds, model: describeModel(modelSource), data: dataName, runs: records });
   const png = async () => {
@@ -149,7 +150,7 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
         <MethodLossChart comparison={comparison} methods={methods} />
       </div>
       {summaries.length > 0 && (
-        <div className="table-scroll">
+        <ScrollRegion label="results per method">
           <table className="comparison-table" data-testid="comparison-table">
             <thead>
               <tr>
@@ -162,13 +163,13 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
               {rows.map((row, i) => (
                 <tr key={summaries[i].method} data-testid={`comparison-row-${summaries[i].method}`}>
                   {row.map((cell, j) => (
-                    <td key={header[j]}>{cell}</td>
+                    <td key={header[j]}>{keepTogether(cell)}</td>
                   ))}
                 </tr>
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {summaries.length > 0 && (
         <div className="downloads">
@@ -189,23 +190,23 @@ function ComparisonResults({ comparison }: { comparison: Comparison }) {
   );
 }
 
-/** Train (solid) and validation (dashed) loss, the mean over each method's seeds. */
+/** Train (solid) and validation (dashed, lighter, dotted at each evaluation) loss, the mean over each method's seeds. */
 function MethodLossChart({ comparison, methods }: { comparison: Comparison; methods: Method[] }) {
   const data = meanCurves(comparison.runs.map(curvesOfRun));
   return (
     <div className="chart" data-testid="comparison-chart">
       <h3>Loss (mean over seeds)</h3>
-      <ResponsiveContainer width="100%" height={260}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-          <rect width="100%" height="100%" fill="#171d24" />
-          <CartesianGrid stroke="#2a333d" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="#8b98a5" />
-          <YAxis stroke="#8b98a5" domain={['auto', 'auto']} width={48} />
-          <Tooltip contentStyle={{ background: '#171d24', border: '1px solid #2a333d' }} />
-          <Legend />
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} margin={CHART_MARGIN}>
+          <rect width="100%" height="100%" fill={CHART.background} />
+          <CartesianGrid stroke={CHART.grid} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke={CHART.axis} label={xAxisTitle(STEP_AXIS)} height={44} />
+          <YAxis stroke={CHART.axis} domain={['auto', 'auto']} width={Y_AXIS_WIDTH} tickFormatter={chartValue} label={yAxisTitle(LOSS_AXIS)} />
+          <Tooltip {...TOOLTIP} />
+          <Legend wrapperStyle={LEGEND_STYLE} />
           {methods.flatMap((m) => [
-            <Line key={`${m}t`} name={`${methodLabel(m)} train`} dataKey={trainKey(m)} stroke={colourOf(m)} dot={false} isAnimationActive={false} connectNulls />,
-            <Line key={`${m}v`} name={`${methodLabel(m)} validation`} dataKey={validationKey(m)} stroke={colourOf(m)} strokeDasharray="5 4" dot={{ r: 3, fill: colourOf(m), stroke: colourOf(m) }} isAnimationActive={false} connectNulls />,
+            <Line key={`${m}t`} className="series-train" name={`${methodLabel(m)} train`} dataKey={trainKey(m)} {...trainStyle(coloursOf(m).train)} />,
+            <Line key={`${m}v`} className="series-validation" name={`${methodLabel(m)} validation`} dataKey={validationKey(m)} {...validationStyle(coloursOf(m).validation, data.filter((row) => validationKey(m) in row).length)} />,
           ])}
         </LineChart>
       </ResponsiveContainer>
@@ -232,6 +233,11 @@ function Allocations({ comparison }: { comparison: Comparison }) {
       ))}
     </div>
   );
+}
+
+/** "4–32 (mean 15.5)" wraps before the parenthesis, never inside it. */
+function keepTogether(cell: string): string {
+  return cell.replace(/\(mean /g, '(mean\u00a0');
 }
 
 function describeData(source: DataSource): string {

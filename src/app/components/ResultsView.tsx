@@ -5,6 +5,7 @@ import { finalEvaluation, type RunState } from '../state/fold';
 import { formatBytes, formatCount, scoredRowsNote, visibleText } from './format';
 import { LossChart } from './TrainingView';
 import { saveBytes } from './download';
+import { ScrollRegion } from './ScrollRegion';
 
 export function ResultsView() {
   const run = useStore(activeRun);
@@ -44,24 +45,26 @@ export function ResultsView() {
         </p>
       )}
       {run.generations.length > 0 && (
-        <table className="generations" data-testid="generations">
-          <thead>
-            <tr>
-              <th>Prompt</th>
-              <th>Base model</th>
-              <th>Adapted model</th>
-            </tr>
-          </thead>
-          <tbody>
-            {run.generations.map((g, i) => (
-              <tr key={i}>
-                <td className="mono">{g.prompt}</td>
-                <td className="mono">{visibleText(g.base)}</td>
-                <td className="mono">{visibleText(g.adapted)}</td>
+        <ScrollRegion label="generations before and after training">
+          <table className="generations" data-testid="generations">
+            <thead>
+              <tr>
+                <th>Prompt</th>
+                <th>Base model</th>
+                <th>Adapted model</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {run.generations.map((g, i) => (
+                <tr key={i}>
+                  <td className="mono">{g.prompt}</td>
+                  <td className="mono">{visibleText(g.base)}</td>
+                  <td className="mono">{visibleText(g.adapted)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollRegion>
       )}
       {run.files && <Downloads run={run} files={run.files} />}
     </section>
@@ -99,29 +102,31 @@ export function CompareView() {
     <section className="panel wide" aria-labelledby="compare-title" data-testid="compare-view">
       <h2 id="compare-title">Compare runs</h2>
       <LossChart runs={finished} />
-      <table>
-        <thead>
-          <tr>
-            <th>Run</th>
-            <th>Trainable parameters</th>
-            <th>Validation loss</th>
-            <th>Accuracy</th>
-          </tr>
-        </thead>
-        <tbody>
-          {finished.map((r) => {
-            const final = finalEvaluation(r);
-            return (
-              <tr key={r.id}>
-                <td>{r.label}</td>
-                <td>{r.allocation ? formatCount(r.allocation.trainableParameters) : trainableOf(r)}</td>
-                <td>{final ? final.loss.toFixed(4) : '–'}</td>
-                <td>{final?.accuracy != null ? `${(100 * final.accuracy).toFixed(1)} %` : '–'}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <ScrollRegion label="finished runs">
+        <table>
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Trainable parameters</th>
+              <th>Validation loss</th>
+              <th>Accuracy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {finished.map((r) => {
+              const final = finalEvaluation(r);
+              return (
+                <tr key={r.id}>
+                  <td>{r.label}</td>
+                  <td>{r.allocation ? formatCount(r.allocation.trainableParameters) : trainableOf(r)}</td>
+                  <td>{final ? final.loss.toFixed(4) : '–'}</td>
+                  <td>{final?.accuracy != null ? `${(100 * final.accuracy).toFixed(1)} %` : '–'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </ScrollRegion>
       <button className="link" onClick={clearRuns}>
         Clear finished runs
       </button>

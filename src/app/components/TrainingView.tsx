@@ -4,6 +4,7 @@ import { activeRun } from '../state/run';
 import type { RunState } from '../state/fold';
 import { formatLearningRate, formatSeconds, memoryText } from './format';
 import { estimateText } from '../../train/run-time';
+import { CHART, CHART_MARGIN, LEGEND_STYLE, LOSS_AXIS, LR_AXIS, STEP_AXIS, TOOLTIP, chartValue, seriesColours, trainStyle, validationStyle, xAxisTitle, Y_AXIS_WIDTH, yAxisTitle } from './chart-style';
 
 export function TrainingView() {
   const run = useStore(activeRun);
@@ -13,6 +14,7 @@ export function TrainingView() {
       <h2 id="train-title">Training</h2>
       <Stats run={run} />
       <LossChart runs={[run]} />
+      {run.steps.length > 0 && <LearningRateChart run={run} />}
     </section>
   );
 }
@@ -69,8 +71,6 @@ function wholeRunText(run: RunState): string {
   return run.estimate ? `${estimateText(run.estimate)}, estimated at step ${run.estimate.step}` : 'estimated after the first step';
 }
 
-const COLOURS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171'];
-
 /** Train loss per step and validation loss per evaluation, for one or several runs overlaid. */
 export function LossChart({ runs }: { runs: RunState[] }) {
   const rows = new Map<number, Record<string, number>>();
@@ -81,17 +81,38 @@ export function LossChart({ runs }: { runs: RunState[] }) {
   const data = [...rows.values()].sort((a, b) => a.step - b.step);
   return (
     <div className="chart" data-testid="loss-chart">
-      <ResponsiveContainer width="100%" height={260}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-          <CartesianGrid stroke="#2a333d" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} stroke="#8b98a5" />
-          <YAxis stroke="#8b98a5" domain={['auto', 'auto']} width={48} />
-          <Tooltip contentStyle={{ background: '#171d24', border: '1px solid #2a333d' }} />
-          <Legend />
-          {runs.flatMap((run, i) => [
-            <Line key={`${run.id}t`} name={`${run.label} train`} dataKey={`${run.id} train`} stroke={COLOURS[i % COLOURS.length]} dot={false} isAnimationActive={false} connectNulls />,
-            <Line key={`${run.id}v`} name={`${run.label} validation`} dataKey={`${run.id} val`} stroke={COLOURS[i % COLOURS.length]} strokeDasharray="5 4" isAnimationActive={false} connectNulls />,
-          ])}
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} margin={CHART_MARGIN}>
+          <CartesianGrid stroke={CHART.grid} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke={CHART.axis} label={xAxisTitle(STEP_AXIS)} height={44} />
+          <YAxis stroke={CHART.axis} domain={['auto', 'auto']} width={Y_AXIS_WIDTH} tickFormatter={chartValue} label={yAxisTitle(LOSS_AXIS)} />
+          <Tooltip {...TOOLTIP} />
+          <Legend wrapperStyle={LEGEND_STYLE} />
+          {runs.flatMap((run, i) => {
+            const colours = seriesColours(i, runs.length);
+            return [
+              <Line key={`${run.id}t`} className="series-train" name={`${run.label} train`} dataKey={`${run.id} train`} {...trainStyle(colours.train)} />,
+              <Line key={`${run.id}v`} className="series-validation" name={`${run.label} validation`} dataKey={`${run.id} val`} {...validationStyle(colours.validation, run.evaluations.length)} />,
+            ];
+          })}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** The learning rate of each step: the warm-up and the cosine decay the loss is read against. */
+function LearningRateChart({ run }: { run: RunState }) {
+  const colour = seriesColours(0, 1).train;
+  return (
+    <div className="chart" data-testid="lr-chart">
+      <ResponsiveContainer width="100%" height={180}>
+        <LineChart data={run.steps} margin={CHART_MARGIN}>
+          <CartesianGrid stroke={CHART.grid} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke={CHART.axis} label={xAxisTitle(STEP_AXIS)} height={44} />
+          <YAxis stroke={CHART.axis} domain={[0, 'auto']} width={Y_AXIS_WIDTH} tickFormatter={chartValue} label={yAxisTitle(LR_AXIS)} />
+          <Tooltip {...TOOLTIP} />
+          <Line className="series-lr" name="learning rate" dataKey="lr" {...trainStyle(colour)} dot={run.steps.length === 1 ? { r: 4, fill: colour } : false} />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -10,6 +10,8 @@ export interface LegendItem {
   label: string;
   colour: string;
   dashed: boolean;
+  /** A dot on the line, as the chart draws at each evaluation. */
+  dot?: boolean;
 }
 
 export async function chartsPng(container: HTMLElement, title: string, legend: readonly LegendItem[]): Promise<Blob> {
@@ -75,6 +77,12 @@ function drawLegend(ctx: CanvasRenderingContext2D, legend: readonly LegendItem[]
     ctx.moveTo(x, y);
     ctx.lineTo(x + 24, y);
     ctx.stroke();
+    if (item.dot) {
+      ctx.fillStyle = item.colour;
+      ctx.beginPath();
+      ctx.arc(x + 12, y, 4, 0, 2 * Math.PI);
+      ctx.fill();
+    }
     ctx.fillStyle = TEXT;
     ctx.fillText(item.label, x + 30, y + 4);
   });

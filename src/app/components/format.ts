@@ -56,3 +56,23 @@ export function scoredRowsNote(examples: number, split: 'validation' | 'test', c
 export function formatLearningRate(lr: number, peak: number): string {
   return lr === 0 ? `0 (the schedule's end; peak ${peak.toExponential(1)})` : lr.toExponential(2);
 }
+
+/**
+ * A measured value rounded to `digits` significant digits for charts and heatmaps: trailing zeros
+ * dropped, and magnitudes under 0.01 or from a million up in exponent form (1.5e-4), so that the
+ * values of one quantity (a learning rate, an importance) read alike whatever their size. Full
+ * precision stays in the CSV and JSON downloads.
+ */
+export function formatSignificant(value: number, digits = 4): string {
+  if (!Number.isFinite(value)) return '–';
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-2 && magnitude < 1e6) {
+    const text = value.toPrecision(digits);
+    // toPrecision writes 12345 at 4 digits as 1.235e+4; a plain number is clearer below a million.
+    const plain = text.includes('e') ? String(Number(text)) : text;
+    return plain.includes('.') ? plain.replace(/\.?0+$/, '') : plain;
+  }
+  const [mantissa, exponent] = value.toExponential(digits - 1).split('e');
+  return `${mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa}e${Number(exponent)}`;
+}
