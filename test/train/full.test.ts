@@ -61,7 +61,12 @@ describe('the full fine-tuning job', () => {
       for (const [name, w] of result.weights!) expect(w.some((x, i) => x !== before.get(name)![i]), name).toBe(true);
 
       const files = runFiles(result, base, data, arch, { companionFiles: await readCompanionFiles(await nodeModelFiles(fixturePath(arch))) });
-      expect([...files.keys()].sort()).toEqual([MODEL_CONFIG, 'data_manifest.json', 'gora_report.json', MODEL_WEIGHTS, 'tokenizer.json', 'tokenizer_config.json'].sort());
+      expect([...files.keys()].sort()).toEqual([MODEL_CONFIG, 'README.md', 'data_manifest.json', 'gora_report.json', MODEL_WEIGHTS, 'tokenizer.json', 'tokenizer_config.json'].sort());
+      // Its model card loads it as a model (no adapter), and says what it was fine-tuned from.
+      const card = new TextDecoder().decode(files.get('README.md'));
+      expect(card).toContain(`base_model: ${arch}`);
+      expect(card).toContain('AutoModelForCausalLM.from_pretrained("path/to/this/folder")');
+      expect(card).not.toContain('peft');
       expect(JSON.parse(new TextDecoder().decode(files.get(MODEL_CONFIG)))).toEqual(base.config);
       expect(files.get('tokenizer.json')).toEqual(new Uint8Array(readFileSync(join(fixturePath(arch), 'tokenizer.json'))));
       const report = JSON.parse(new TextDecoder().decode(files.get('gora_report.json')));
