@@ -1,0 +1,230 @@
+// The CPU reference T5 (T5ForConditionalGeneration's forward, in f64 loops, for small sizes only):
+// the model the GPU kernels for encoder-decoder models are to be compared with. It follows
+// transformers' modeling_t5.py:
+// - pre-norm blocks with T5's RMS norm (no mean, no bias): the encoder's self-attention and
+//   feed-forward; the decoder's causal self-attention, cross-attention over the encoder output and
+//   feed-forward; a final norm after each stack;
+// - attention scores q·kᵀ without 1/√d_kv, plus a relative position bias: one [buckets, heads] table
+//   per stack (in its block 0, shared by every block), bidirectional buckets in the encoder,
+//   unidirectional in the decoder; none in cross-attention; padded encoder positions never attended;
+// - tied embeddings (v1.0) scale the decoder output by d_model^-0.5 before the shared embedding.
+// Weights are read by their checkpoint names (`encoder.block.0.layer.0.SelfAttention.q.weight`).
+
+import type { T5Spec } from '../../model/t5-config';
+import { rmsnormForwardRef } from './norm';
+
+export type T5Weights = ReadonlyMap<string, Float64Array>;
+
+/** One example: the encoder's input ids with their attention mask (1: a token, 0: padding), and the decoder's input ids. */
+export interface T5Example {
+  inputIds: Uint32Array;
+  attentionMask: Uint8Array;
+  decoderInputIds: Uint32Array;
+}
+
+/**
+ * T5's bucket of a relative position (key position − query position): exact for small distances,
+ * logarithmic up to maxDistance, the last bucket beyond. Bidirectional buckets give positive
+ * positions (keys after the query) the upper half; unidirectional ones count only keys before.
+ */
+export function relativePositionBucket(relative: number, bidirectional: boolean, buckets: number, maxDistance: number): number {
+  let bucket = 0;
+  let n = buckets;
+  let distance: number;
+  if (bidirectional) {
+    n = Math.floor(n / 2);
+    if (relative > 0) bucket += n;
+    distance = Math.abs(relative);
+  } else {
+    distance = Math.max(0, -relative);
+  }
+  const maxExact = Math.floor(n / 2);
+  if (distance < maxExact) return bucket + distance;
+  // transformers computes the logarithm in f32 and truncates it toward zero (.to(torch.long)).
+  const large = maxExact + Math.trunc(Math.fround(Math.fround(Math.log(Math.fround(distance / maxExact)) / Math.fround(Math.log(maxDistance / maxExact))) * (n - maxExact)));
+  return bucket + Math.min(large, n - 1);
+}
+
+/** The bias [heads, queries, keys] of a stack's table [buckets, heads]. */
+export function positionBias(table: Float64Array, spec: T5Spec, queries: number, keys: number, bidirectional: boolean): Float64Array {
+  const H = spec.heads;
+  const bias = new Float64Array(H * queries * keys);
+  for (let i = 0; i < queries; i++) {
+    for (let j = 0; j < keys; j++) {
+      const b = relativePositionBucket(j - i, bidirectional, spec.buckets, spec.maxDistance);
+      for (let h = 0; h < H; h++) bias[(h * queries + i) * keys + j] = table[b * H + h];
+    }
+  }
+  return bias;
+}
+
+/** y [rows, out] = x [rows, in] · Wᵀ, W [out, in]. */
+function linear(x: Float64Array, w: Float64Array, rows: number, inFeatures: number): Float64Array {
+  const out = w.length / inFeatures;
+  const y = new Float64Array(rows * out);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < out; o++) {
+      let sum = 0;
+      for (let k = 0; k < inFeatures; k++) sum += x[r * inFeatures + k] * w[o * inFeatures + k];
+      y[r * out + o] = sum;
+    }
+  }
+  return y;
+}
+
+function rmsNorm(x: Float64Array, weight: Float64Array, rows: number, spec: T5Spec): Float64Array {
+  const out = new Float64Array(x.length);
+  rmsnormForwardRef(out, new Float64Array(rows), x, weight, rows, spec.dModel, spec.eps);
+  return out;
+}
+
+/** gelu_new (the tanh approximation), which gated-gelu uses. */
+function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
+
+export class ReferenceT5 {
+  constructor(
+    readonly spec: T5Spec,
+    readonly weights: T5Weights,
+  ) {}
+
+  private w(name: string): Float64Array {
+    const w = this.weights.get(name);
+    if (!w) throw new Error(`the T5 reference has no weight ${name}`);
+    return w;
+  }
+
+  /**
+   * Multi-head attention of `queries` rows of x over `keys` rows of kv (the same rows for
+   * self-attention, the encoder output for cross-attention); `bias` [heads, queries, keys] added to
+   * the scores, `visible(i, j)` false where query i may not see key j. No 1/√d_kv scaling (T5's
+   * initialisation folds it into q).
+   */
+  private attention(prefix: string, x: Float64Array, queries: number, kv: Float64Array, keys: number, bias: Float64Array | null, visible: (i: number, j: number) => boolean): Float64Array {
+    const { dModel: C, dKv: D, heads: H } = this.spec;
+    const q = linear(x, this.w(`${prefix}.q.weight`), queries, C);
+    const k = linear(kv, this.w(`${prefix}.k.weight`), keys, C);
+    const v = linear(kv, this.w(`${prefix}.v.weight`), keys, C);
+    const heads = new Float64Array(queries * H * D);
+    const scores = new Float64Array(keys);
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < queries; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < keys; j++) {
+          if (!visible(i, j)) {
+            scores[j] = -Infinity;
+            continue;
+          }
+          let s = bias ? bias[(h * queries + i) * keys + j] : 0;
+          for (let d = 0; d < D; d++) s += q[(i * H + h) * D + d] * k[(j * H + h) * D + d];
+          scores[j] = s;
+          max = Math.max(max, s);
+        }
+        // exp(−∞) is 0: a hidden key takes no weight.
+        let sum = 0;
+        for (let j = 0; j < keys; j++) {
+          scores[j] = Math.exp(scores[j] - max);
+          sum += scores[j];
+        }
+        for (let j = 0; j < keys; j++) {
+          const p = scores[j] / sum;
+          for (let d = 0; d < D; d++) heads[(i * H + h) * D + d] += p * v[(j * H + h) * D + d];
+        }
+      }
+    }
+    return linear(heads, this.w(`${prefix}.o.weight`), queries, H * D);
+  }
+
+  private feedForward(prefix: string, x: Float64Array, rows: number): Float64Array {
+    const { dModel: C, dFF: F } = this.spec;
+    let hidden: Float64Array;
+    if (this.spec.feedForward === 'relu') {
+      hidden = linear(x, this.w(`${prefix}.wi.weight`), rows, C).map((value) => Math.max(0, value));
+    } else {
+      const gate = linear(x, this.w(`${prefix}.wi_0.weight`), rows, C);
+      const up = linear(x, this.w(`${prefix}.wi_1.weight`), rows, C);
+      hidden = gate.map((g, i) => geluTanh(g) * up[i]);
+    }
+    return linear(hidden, this.w(`${prefix}.wo.weight`), rows, F);
+  }
+
+  private embed(ids: Uint32Array): Float64Array {
+    const C = this.spec.dModel;
+    const table = this.w('shared.weight');
+    const out = new Float64Array(ids.length * C);
+    ids.forEach((id, r) => out.set(table.subarray(id * C, (id + 1) * C), r * C));
+    return out;
+  }
+
+  /** x += f(x): a residual sub-layer. */
+  private static add(x: Float64Array, delta: Float64Array): void {
+    for (let i = 0; i < x.length; i++) x[i] += delta[i];
+  }
+
+  /** The encoder's output [S, d_model] (its final norm applied). */
+  encode(inputIds: Uint32Array, attentionMask: Uint8Array): Float64Array {
+    const S = inputIds.length;
+    const x = this.embed(inputIds);
+    const bias = positionBias(this.w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), this.spec, S, S, true);
+    const visible = (_i: number, j: number) => attentionMask[j] === 1;
+    for (let l = 0; l < this.spec.encoderLayers; l++) {
+      const at = `encoder.block.${l}.layer`;
+      const n0 = rmsNorm(x, this.w(`${at}.0.layer_norm.weight`), S, this.spec);
+      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, S, n0, S, bias, visible));
+      ReferenceT5.add(x, this.feedForward(`${at}.1.DenseReluDense`, rmsNorm(x, this.w(`${at}.1.layer_norm.weight`), S, this.spec), S));
+    }
+    return rmsNorm(x, this.w('encoder.final_layer_norm.weight'), S, this.spec);
+  }
+
+  /** The decoder's logits [T, vocab] over an encoder output. */
+  decode(encoded: Float64Array, attentionMask: Uint8Array, decoderInputIds: Uint32Array): Float64Array {
+    const C = this.spec.dModel;
+    const T = decoderInputIds.length;
+    const S = attentionMask.length;
+    const x = this.embed(decoderInputIds);
+    const bias = positionBias(this.w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), this.spec, T, T, false);
+    for (let l = 0; l < this.spec.decoderLayers; l++) {
+      const at = `decoder.block.${l}.layer`;
+      const n0 = rmsNorm(x, this.w(`${at}.0.layer_norm.weight`), T, this.spec);
+      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, T, n0, T, bias, (i, j) => j <= i));
+      const n1 = rmsNorm(x, this.w(`${at}.1.layer_norm.weight`), T, this.spec);
+      ReferenceT5.add(x, this.attention(`${at}.1.EncDecAttention`, n1, T, encoded, S, null, (_i, j) => attentionMask[j] === 1));
+      ReferenceT5.add(x, this.feedForward(`${at}.2.DenseReluDense`, rmsNorm(x, this.w(`${at}.2.layer_norm.weight`), T, this.spec), T));
+    }
+    const out = rmsNorm(x, this.w('decoder.final_layer_norm.weight'), T, this.spec);
+    if (this.spec.tiedEmbeddings) for (let i = 0; i < out.length; i++) out[i] *= C ** -0.5;
+    const head = this.w(this.spec.tiedEmbeddings ? 'shared.weight' : 'lm_head.weight');
+    return linear(out, head, T, C);
+  }
+
+  logits(example: T5Example): Float64Array {
+    return this.decode(this.encode(example.inputIds, example.attentionMask), example.attentionMask, example.decoderInputIds);
+  }
+
+  /** Mean cross-entropy over the labels that are not −100 (transformers' `labels`, no shift inside). */
+  loss(example: T5Example, labels: Int32Array): { loss: number; count: number } {
+    const V = this.spec.vocabSize;
+    const logits = this.logits(example);
+    let sum = 0;
+    let count = 0;
+    labels.forEach((label, t) => {
+      if (label === -100) return;
+      const row = logits.subarray(t * V, (t + 1) * V);
+      const max = Math.max(...row);
+      let z = 0;
+      for (const value of row) z += Math.exp(value - max);
+      sum += Math.log(z) + max - row[label];
+      count++;
+    });
+    return { loss: count > 0 ? sum / count : NaN, count };
+  }
+}
+
+/** transformers' shift-right of the labels: decoder_start_token_id first, −100 replaced by the pad id. */
+export function shiftRight(labels: Int32Array, spec: T5Spec): Uint32Array {
+  const out = new Uint32Array(labels.length);
+  out[0] = spec.decoderStartTokenId;
+  for (let t = 1; t < labels.length; t++) out[t] = labels[t - 1] === -100 ? spec.padTokenId : labels[t - 1];
+  return out;
+}
