@@ -12,6 +12,7 @@
 
 import type { T5Spec } from '../../model/t5-config';
 import { rmsnormForwardRef } from './norm';
+import { seq2seqAttentionForwardRef } from './attention-seq2seq';
 
 export type T5Weights = ReadonlyMap<string, Float64Array>;
 
@@ -97,42 +98,19 @@ export class ReferenceT5 {
 
   /**
    * Multi-head attention of `queries` rows of x over `keys` rows of kv (the same rows for
-   * self-attention, the encoder output for cross-attention); `bias` [heads, queries, keys] added to
-   * the scores, `visible(i, j)` false where query i may not see key j. No 1/√d_kv scaling (T5's
+   * self-attention, the encoder output for cross-attention), with the kernels' CPU twin
+   * (ref/attention-seq2seq.ts): `bias` [heads, queries, keys] added to the scores, keys where `mask`
+   * is 0 never seen, causal for the decoder's self-attention. No 1/√d_kv scaling (T5's
    * initialisation folds it into q).
    */
-  private attention(prefix: string, x: Float64Array, queries: number, kv: Float64Array, keys: number, bias: Float64Array | null, visible: (i: number, j: number) => boolean): Float64Array {
+  private attention(prefix: string, x: Float64Array, queries: number, kv: Float64Array, keys: number, bias: Float64Array | null, mask: Float64Array, causal: boolean): Float64Array {
     const { dModel: C, dKv: D, heads: H } = this.spec;
     const q = linear(x, this.w(`${prefix}.q.weight`), queries, C);
     const k = linear(kv, this.w(`${prefix}.k.weight`), keys, C);
     const v = linear(kv, this.w(`${prefix}.v.weight`), keys, C);
     const heads = new Float64Array(queries * H * D);
-    const scores = new Float64Array(keys);
-    for (let h = 0; h < H; h++) {
-      for (let i = 0; i < queries; i++) {
-        let max = -Infinity;
-        for (let j = 0; j < keys; j++) {
-          if (!visible(i, j)) {
-            scores[j] = -Infinity;
-            continue;
-          }
-          let s = bias ? bias[(h * queries + i) * keys + j] : 0;
-          for (let d = 0; d < D; d++) s += q[(i * H + h) * D + d] * k[(j * H + h) * D + d];
-          scores[j] = s;
-          max = Math.max(max, s);
-        }
-        // exp(−∞) is 0: a hidden key takes no weight.
-        let sum = 0;
-        for (let j = 0; j < keys; j++) {
-          scores[j] = Math.exp(scores[j] - max);
-          sum += scores[j];
-        }
-        for (let j = 0; j < keys; j++) {
-          const p = scores[j] / sum;
-          for (let d = 0; d < D; d++) heads[(i * H + h) * D + d] += p * v[(j * H + h) * D + d];
-        }
-      }
-    }
+    const shape = { B: 1, Tq: queries, Tk: keys, H, D, scale: 1, causal };
+    seq2seqAttentionForwardRef(heads, new Float64Array(H * queries), { q, k, v, bias, mask }, shape);
     return linear(heads, this.w(`${prefix}.o.weight`), queries, H * D);
   }
 
@@ -167,11 +145,11 @@ export class ReferenceT5 {
     const S = inputIds.length;
     const x = this.embed(inputIds);
     const bias = positionBias(this.w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), this.spec, S, S, true);
-    const visible = (_i: number, j: number) => attentionMask[j] === 1;
+    const mask = Float64Array.from(attentionMask);
     for (let l = 0; l < this.spec.encoderLayers; l++) {
       const at = `encoder.block.${l}.layer`;
       const n0 = rmsNorm(x, this.w(`${at}.0.layer_norm.weight`), S, this.spec);
-      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, S, n0, S, bias, visible));
+      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, S, n0, S, bias, mask, false));
       ReferenceT5.add(x, this.feedForward(`${at}.1.DenseReluDense`, rmsNorm(x, this.w(`${at}.1.layer_norm.weight`), S, this.spec), S));
     }
     return rmsNorm(x, this.w('encoder.final_layer_norm.weight'), S, this.spec);
@@ -184,12 +162,14 @@ export class ReferenceT5 {
     const S = attentionMask.length;
     const x = this.embed(decoderInputIds);
     const bias = positionBias(this.w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), this.spec, T, T, false);
+    const everyToken = new Float64Array(T).fill(1);
+    const encoderMask = Float64Array.from(attentionMask);
     for (let l = 0; l < this.spec.decoderLayers; l++) {
       const at = `decoder.block.${l}.layer`;
       const n0 = rmsNorm(x, this.w(`${at}.0.layer_norm.weight`), T, this.spec);
-      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, T, n0, T, bias, (i, j) => j <= i));
+      ReferenceT5.add(x, this.attention(`${at}.0.SelfAttention`, n0, T, n0, T, bias, everyToken, true));
       const n1 = rmsNorm(x, this.w(`${at}.1.layer_norm.weight`), T, this.spec);
-      ReferenceT5.add(x, this.attention(`${at}.1.EncDecAttention`, n1, T, encoded, S, null, (_i, j) => attentionMask[j] === 1));
+      ReferenceT5.add(x, this.attention(`${at}.1.EncDecAttention`, n1, T, encoded, S, null, encoderMask, false));
       ReferenceT5.add(x, this.feedForward(`${at}.2.DenseReluDense`, rmsNorm(x, this.w(`${at}.2.layer_norm.weight`), T, this.spec), T));
     }
     const out = rmsNorm(x, this.w('decoder.final_layer_norm.weight'), T, this.spec);
