@@ -13,6 +13,7 @@
 import type { T5Spec } from '../../model/t5-config';
 import { rmsnormForwardRef } from './norm';
 import { seq2seqAttentionForwardRef } from './attention-seq2seq';
+import { positionBiasForwardRef } from './position-bias';
 
 export type T5Weights = ReadonlyMap<string, Float64Array>;
 
@@ -46,16 +47,17 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
   return bucket + Math.min(large, n - 1);
 }
 
+/** The bucket of every (query, key) pair [queries, keys], which the position-bias kernels gather by. */
+export function pairBuckets(spec: T5Spec, queries: number, keys: number, bidirectional: boolean): Uint32Array {
+  const buckets = new Uint32Array(queries * keys);
+  for (let i = 0; i < queries; i++) for (let j = 0; j < keys; j++) buckets[i * keys + j] = relativePositionBucket(j - i, bidirectional, spec.buckets, spec.maxDistance);
+  return buckets;
+}
+
 /** The bias [heads, queries, keys] of a stack's table [buckets, heads]. */
 export function positionBias(table: Float64Array, spec: T5Spec, queries: number, keys: number, bidirectional: boolean): Float64Array {
-  const H = spec.heads;
-  const bias = new Float64Array(H * queries * keys);
-  for (let i = 0; i < queries; i++) {
-    for (let j = 0; j < keys; j++) {
-      const b = relativePositionBucket(j - i, bidirectional, spec.buckets, spec.maxDistance);
-      for (let h = 0; h < H; h++) bias[(h * queries + i) * keys + j] = table[b * H + h];
-    }
-  }
+  const bias = new Float64Array(spec.heads * queries * keys);
+  positionBiasForwardRef(bias, table, pairBuckets(spec, queries, keys, bidirectional), { H: spec.heads, Tq: queries, Tk: keys, buckets: spec.buckets });
   return bias;
 }
 
