@@ -3,6 +3,8 @@
 //   swiglu (Llama, Qwen):  out = silu(gate) · up,  silu(g) = g · sigmoid(g)
 //   gelu (GPT-2's gelu_new, the tanh approximation):
 //                          out = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))
+//   geglu (T5 v1.1's gated-gelu):  out = gelu(gate) · up
+//   relu (T5 v1.0):        out = max(x, 0), gradient 1 for x > 0 and 0 otherwise (as PyTorch's)
 //
 // Backward entry points add into their gradients. The 1-D grid may fold into y past 65,535
 // workgroups (grid1d in src/gpu/dispatch.ts): the flat index is gid.x + gid.y · (num_workgroups.x · 256).
@@ -97,13 +99,69 @@ fn gelu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 // gelu'(x) = 0.5 · (1 + t) + 0.5 · x · (1 − t²) · √(2/π) · (1 + 3 · 0.044715 · x²), t = tanh(u).
 // Once e underflows to 0 the second term is dropped before it could become 0 · inf = NaN (x² past
 // f32's range); it is exactly 0 there anyway.
+fn gelu_grad(x: f32) -> f32 {
+  let f = gelu_factors(x);
+  var grad = f.x;
+  if (f.y > 0.0) { grad += x * f.y * GELU_K * (1.0 + 3.0 * GELU_A * x * x); }
+  return grad;
+}
+
 @compute @workgroup_size(256)
 fn gelu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= p.n) { return; }
-  let x = ge_x[i];
-  let f = gelu_factors(x);
-  var grad = f.x;
-  if (f.y > 0.0) { grad += x * f.y * GELU_K * (1.0 + 3.0 * GELU_A * x * x); }
-  ge_dinp[i] += ge_dout[i] * grad;
+  ge_dinp[i] += ge_dout[i] * gelu_grad(ge_x[i]);
+}
+
+// ---- GeGLU (gated GELU) ----------------------------------------------------------------------
+
+@group(0) @binding(1) var<storage, read_write> gg_out: array<f32>; // [n]
+@group(0) @binding(2) var<storage, read> gg_gate: array<f32>; // [n]
+@group(0) @binding(3) var<storage, read> gg_up: array<f32>; // [n]
+
+@compute @workgroup_size(256)
+fn geglu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= p.n) { return; }
+  let g = gg_gate[i];
+  gg_out[i] = g * gelu_factors(g).x * gg_up[i];
+}
+
+@group(0) @binding(1) var<storage, read_write> gg_dgate: array<f32>; // [n]
+@group(0) @binding(2) var<storage, read_write> gg_dup: array<f32>; // [n]
+@group(0) @binding(3) var<storage, read> gg_dout: array<f32>; // [n]
+@group(0) @binding(4) var<storage, read> gg_g: array<f32>; // [n]
+@group(0) @binding(5) var<storage, read> gg_u: array<f32>; // [n]
+
+@compute @workgroup_size(256)
+fn geglu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= p.n) { return; }
+  let g = gg_g[i];
+  let d = gg_dout[i];
+  gg_dgate[i] += d * gg_u[i] * gelu_grad(g);
+  gg_dup[i] += d * g * gelu_factors(g).x;
+}
+
+// ---- ReLU ------------------------------------------------------------------------------------
+
+@group(0) @binding(1) var<storage, read_write> re_out: array<f32>; // [n]
+@group(0) @binding(2) var<storage, read> re_inp: array<f32>; // [n]
+
+@compute @workgroup_size(256)
+fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= p.n) { return; }
+  re_out[i] = max(re_inp[i], 0.0);
+}
+
+@group(0) @binding(1) var<storage, read_write> re_dinp: array<f32>; // [n]
+@group(0) @binding(2) var<storage, read> re_dout: array<f32>; // [n]
+@group(0) @binding(3) var<storage, read> re_x: array<f32>; // [n]
+
+@compute @workgroup_size(256)
+fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= p.n) { return; }
+  re_dinp[i] += select(0.0, re_dout[i], re_x[i] > 0.0);
 }

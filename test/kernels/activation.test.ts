@@ -1,8 +1,8 @@
 import { describe, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
 import type { Encoder } from '../../src/gpu/encoder';
-import { geluBackward, geluForward, swigluBackward, swigluForward } from '../../src/engine/ops/activation';
-import { geluBackwardRef, geluForwardRef, swigluBackwardRef, swigluForwardRef } from '../../src/engine/ref/activation';
+import { gegluBackward, gegluForward, geluBackward, geluForward, reluBackward, reluForward, swigluBackward, swigluForward } from '../../src/engine/ops/activation';
+import { gegluBackwardRef, gegluForwardRef, geluBackwardRef, geluForwardRef, reluBackwardRef, reluForwardRef, swigluBackwardRef, swigluForwardRef } from '../../src/engine/ref/activation';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
 import { expectClose, testGpu } from '../gpu';
@@ -100,6 +100,50 @@ describe('activations on WebGPU match their CPU references', () => {
   });
 });
 
+describe('the activations of T5 on WebGPU match their CPU references', () => {
+  it(`geglu forward and backward (+=) on ${SIZES.length} sizes`, async () => {
+    const gpu = await testGpu();
+    const results: Comparison[] = [];
+    for (const n of SIZES) {
+      const rng = new Random(5 * n + 2);
+      const gate = activationInputs(rng, n);
+      const up = rng.floats(n, -2, 2);
+      const [dout, dgate0, dup0] = [rng.floats(n), rng.floats(n), rng.floats(n)];
+      const out = new Float32Array(n);
+      gegluForwardRef(out, gate, up, n);
+      const fwd = await onGpu(gpu, { out: new Float32Array(n), gate, up }, (enc, b) => gegluForward(enc, b.out, b.gate, b.up, n), ['out']);
+      results.push(relativeTo(`geglu forward n=${n}`, fwd.out, out));
+      const [dgate, dup] = [dgate0.slice(), dup0.slice()];
+      gegluBackwardRef(dgate, dup, dout, gate, up, n);
+      const bwd = await onGpu(gpu, { dgate: dgate0, dup: dup0, dout, gate, up }, (enc, b) => gegluBackward(enc, b.dgate, b.dup, b.dout, b.gate, b.up, n), ['dgate', 'dup']);
+      results.push(relativeTo(`geglu backward dgate n=${n}`, bwd.dgate, dgate));
+      results.push(relativeTo(`geglu backward dup n=${n}`, bwd.dup, dup));
+    }
+    expectClose(results);
+  });
+
+  it(`relu forward and backward (+=) on ${SIZES.length} sizes, with exact zeros`, async () => {
+    const gpu = await testGpu();
+    const results: Comparison[] = [];
+    for (const n of SIZES) {
+      const rng = new Random(7 * n + 3);
+      const inp = activationInputs(rng, n);
+      // Exact zeros, whose gradient is 0 as PyTorch's.
+      for (let i = EXTREMES.length; i < n; i += 5) inp[i] = 0;
+      const [dout, dinp0] = [rng.floats(n), rng.floats(n)];
+      const out = new Float32Array(n);
+      reluForwardRef(out, inp, n);
+      const fwd = await onGpu(gpu, { out: new Float32Array(n).fill(NaN), inp }, (enc, b) => reluForward(enc, b.out, b.inp, n), ['out']);
+      results.push(compareArrays(`relu forward n=${n}`, fwd.out, out, 0));
+      const dinp = dinp0.slice();
+      reluBackwardRef(dinp, dout, inp, n);
+      const bwd = await onGpu(gpu, { dinp: dinp0, dout, inp }, (enc, b) => reluBackward(enc, b.dinp, b.dout, b.inp, n), ['dinp']);
+      results.push(compareArrays(`relu backward dinp n=${n}`, bwd.dinp, dinp, 0));
+    }
+    expectClose(results);
+  });
+});
+
 // ---- The CPU twins' backward against finite differences of their forward, in f64 -------------
 
 const f64 = (a: Float32Array) => Float64Array.from(a);
@@ -140,5 +184,38 @@ describe('activation CPU twins: backward matches finite differences', () => {
     const dinp = dinp0.slice();
     geluBackwardRef(dinp, R, inp, n);
     expectGradient('gelu dinp', loss, inp, added(dinp, dinp0));
+  });
+
+  it('geglu', () => {
+    const rng = new Random(13);
+    const gate = f64(rng.floats(n, -6, 6));
+    const up = f64(rng.floats(n, -2, 2));
+    const R = f64(rng.floats(n));
+    const out = new Float64Array(n);
+    const loss = () => {
+      gegluForwardRef(out, gate, up, n);
+      return project(out, R);
+    };
+    const [dgate0, dup0] = [f64(rng.floats(n)), f64(rng.floats(n))];
+    const [dgate, dup] = [dgate0.slice(), dup0.slice()];
+    gegluBackwardRef(dgate, dup, R, gate, up, n);
+    expectGradient('geglu dgate', loss, gate, added(dgate, dgate0));
+    expectGradient('geglu dup', loss, up, added(dup, dup0));
+  });
+
+  it('relu (away from its kink at 0)', () => {
+    const rng = new Random(14);
+    // |x| ≥ 0.1, so x ± h never crosses 0.
+    const inp = f64(rng.floats(n, -6, 6)).map((x) => (Math.abs(x) < 0.1 ? x + Math.sign(x || 1) * 0.1 : x));
+    const R = f64(rng.floats(n));
+    const out = new Float64Array(n);
+    const loss = () => {
+      reluForwardRef(out, inp, n);
+      return project(out, R);
+    };
+    const dinp0 = f64(rng.floats(n));
+    const dinp = dinp0.slice();
+    reluBackwardRef(dinp, R, inp, n);
+    expectGradient('relu dinp', loss, inp, added(dinp, dinp0));
   });
 });

@@ -44,3 +44,23 @@ export function geluForward(enc: Encoder, out: GPUBuffer, inp: GPUBuffer, n: num
 export function geluBackward(enc: Encoder, dinp: GPUBuffer, dout: GPUBuffer, inp: GPUBuffer, n: number): void {
   activation(enc, 'geluBackward', 'gelu_backward', n, { dinp, dout, inp });
 }
+
+/** out = gelu(gate) · up, T5 v1.1's gated-gelu   (out, gate, up: [n]) */
+export function gegluForward(enc: Encoder, out: GPUBuffer, gate: GPUBuffer, up: GPUBuffer, n: number): void {
+  activation(enc, 'gegluForward', 'geglu_forward', n, { out, gate, up });
+}
+
+/** dgate += dout · up · gelu'(gate), dup += dout · gelu(gate)   (all [n]) */
+export function gegluBackward(enc: Encoder, dgate: GPUBuffer, dup: GPUBuffer, dout: GPUBuffer, gate: GPUBuffer, up: GPUBuffer, n: number): void {
+  activation(enc, 'gegluBackward', 'geglu_backward', n, { dgate, dup, dout, gate, up });
+}
+
+/** out = max(inp, 0)   (out, inp: [n]) */
+export function reluForward(enc: Encoder, out: GPUBuffer, inp: GPUBuffer, n: number): void {
+  activation(enc, 'reluForward', 'relu_forward', n, { out, inp });
+}
+
+/** dinp += dout where inp > 0   (all [n]) */
+export function reluBackward(enc: Encoder, dinp: GPUBuffer, dout: GPUBuffer, inp: GPUBuffer, n: number): void {
+  activation(enc, 'reluBackward', 'relu_backward', n, { dinp, dout, inp });
+}

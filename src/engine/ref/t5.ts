@@ -12,6 +12,7 @@
 
 import type { T5Spec } from '../../model/t5-config';
 import { rmsnormForwardRef } from './norm';
+import { gegluForwardRef, reluForwardRef } from './activation';
 import { seq2seqAttentionForwardRef } from './attention-seq2seq';
 import { positionBiasForwardRef } from './position-bias';
 
@@ -81,11 +82,6 @@ function rmsNorm(x: Float64Array, weight: Float64Array, rows: number, spec: T5Sp
   return out;
 }
 
-/** gelu_new (the tanh approximation), which gated-gelu uses. */
-function geluTanh(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-}
-
 export class ReferenceT5 {
   constructor(
     readonly spec: T5Spec,
@@ -118,13 +114,12 @@ export class ReferenceT5 {
 
   private feedForward(prefix: string, x: Float64Array, rows: number): Float64Array {
     const { dModel: C, dFF: F } = this.spec;
-    let hidden: Float64Array;
+    const hidden = new Float64Array(rows * F);
     if (this.spec.feedForward === 'relu') {
-      hidden = linear(x, this.w(`${prefix}.wi.weight`), rows, C).map((value) => Math.max(0, value));
+      reluForwardRef(hidden, linear(x, this.w(`${prefix}.wi.weight`), rows, C), hidden.length);
     } else {
-      const gate = linear(x, this.w(`${prefix}.wi_0.weight`), rows, C);
-      const up = linear(x, this.w(`${prefix}.wi_1.weight`), rows, C);
-      hidden = gate.map((g, i) => geluTanh(g) * up[i]);
+      // gated-gelu: gelu_new (the tanh approximation) of wi_0, times wi_1.
+      gegluForwardRef(hidden, linear(x, this.w(`${prefix}.wi_0.weight`), rows, C), linear(x, this.w(`${prefix}.wi_1.weight`), rows, C), hidden.length);
     }
     return linear(hidden, this.w(`${prefix}.wo.weight`), rows, F);
   }
