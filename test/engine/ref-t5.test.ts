@@ -4,9 +4,9 @@
 // shared bias table read from block 0 only, transformers' shift-right of the labels.
 
 import { describe, expect, it } from 'vitest';
-import { parseT5Config, type T5Spec } from '../../src/model/t5-config';
+import { parseT5Config } from '../../src/model/t5-config';
 import { ReferenceT5, relativePositionBucket, shiftRight } from '../../src/engine/ref/t5';
-import { Random } from '../../src/engine/random';
+import { randomT5Weights as randomWeights } from './t5-weights';
 
 describe("T5's relative position buckets", () => {
   it('are exact near the query and logarithmic beyond, in halves by direction when bidirectional', () => {
@@ -20,43 +20,6 @@ describe("T5's relative position buckets", () => {
 });
 
 const CONFIG = { model_type: 't5', vocab_size: 13, d_model: 8, d_kv: 3, d_ff: 10, num_heads: 2, num_layers: 2, num_decoder_layers: 1, relative_attention_num_buckets: 8, relative_attention_max_distance: 10 };
-
-/** Random weights for every tensor the spec names, as a checkpoint of T5ForConditionalGeneration holds them. */
-function randomWeights(spec: T5Spec, seed: number): Map<string, Float64Array> {
-  const rng = new Random(seed);
-  const weights = new Map<string, Float64Array>();
-  const add = (name: string, size: number, scale = 0.5) => weights.set(name, Float64Array.from({ length: size }, () => (rng.next() * 2 - 1) * scale));
-  const { dModel: C, dKv: D, heads: H, dFF: F, vocabSize: V, buckets } = spec;
-  const attention = (prefix: string) => {
-    for (const p of ['q', 'k', 'v']) add(`${prefix}.${p}.weight`, H * D * C);
-    add(`${prefix}.o.weight`, C * H * D);
-  };
-  const feedForward = (prefix: string) => {
-    if (spec.feedForward === 'relu') add(`${prefix}.wi.weight`, F * C);
-    else for (const w of ['wi_0', 'wi_1']) add(`${prefix}.${w}.weight`, F * C);
-    add(`${prefix}.wo.weight`, C * F);
-  };
-  const norm = (name: string) => weights.set(name, Float64Array.from({ length: C }, () => 0.5 + rng.next()));
-  add('shared.weight', V * C, 1);
-  for (const [stack, layers] of [['encoder', spec.encoderLayers], ['decoder', spec.decoderLayers]] as const) {
-    add(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, buckets * H, 1);
-    for (let l = 0; l < layers; l++) {
-      const at = `${stack}.block.${l}.layer`;
-      attention(`${at}.0.SelfAttention`);
-      norm(`${at}.0.layer_norm.weight`);
-      if (stack === 'decoder') {
-        attention(`${at}.1.EncDecAttention`);
-        norm(`${at}.1.layer_norm.weight`);
-      }
-      const ff = stack === 'encoder' ? 1 : 2;
-      feedForward(`${at}.${ff}.DenseReluDense`);
-      norm(`${at}.${ff}.layer_norm.weight`);
-    }
-    norm(`${stack}.final_layer_norm.weight`);
-  }
-  if (!spec.tiedEmbeddings) add('lm_head.weight', V * C);
-  return weights;
-}
 
 const example = (inputIds: number[], decoderInputIds: number[], mask = inputIds.map(() => 1)) => ({
   inputIds: Uint32Array.from(inputIds),
