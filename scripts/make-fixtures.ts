@@ -11,6 +11,8 @@ import { Random } from '../src/engine/random';
 import { SPECIAL_TOKENS, byteChars } from './corpus/byte-level';
 import { CHAT_TEMPLATE, tokenizerJson } from './corpus/tokenizer-files';
 import { writeSafetensors, type TensorToWrite, type WritableDtype } from '../src/model/safetensors';
+import { parseT5Config } from '../src/model/t5-config';
+import { t5TensorShapes } from '../src/model/t5-load';
 
 // A byte-level BPE tokenizer as GPT-2, SmolLM2 and Qwen2 use: three special tokens (ids 0-2, as in
 // SmolLM2), the 256 byte tokens, then merges learned from a fixed English text.
@@ -85,7 +87,7 @@ function makeTensors(rng: Random, specs: Array<[name: string, shape: number[]]>)
   return specs.map(([name, shape]) => {
     const n = shape.reduce((a, d) => a * d, 1);
     const isNormWeight = /(norm|ln_\d|ln_f)\.weight$/.test(name);
-    const isEmbedding = /(embed_tokens|wte|wpe)\.weight$/.test(name);
+    const isEmbedding = /(embed_tokens|wte|wpe|shared)\.weight$/.test(name);
     const data = isNormWeight ? rng.floats(n, 0.9, 1.1) : rng.floats(n, isEmbedding ? -0.5 : -0.1, isEmbedding ? 0.5 : 0.1);
     return { name, shape, data };
   });
@@ -314,5 +316,38 @@ const gpt2Config = (nInner: number | null) => ({
 });
 writeFixture('gpt2', gpt2Config(null), { 'model.safetensors': safetensors(gpt2Tensors(new Random(4), 'transformer.', 32, 2, 128, 64, false), 'F32') });
 writeFixture('gpt2-noprefix', gpt2Config(64), { 'model.safetensors': safetensors(gpt2Tensors(new Random(5), '', 32, 2, 64, 64, true), 'F32') });
+
+// T5ForConditionalGeneration's config keys, shrunk: v1.0 (ReLU, tied head, T5's default buckets)
+// and v1.1 / Flan-T5 (gated GELU, untied head), each with heads · d_kv ≠ d_model and stacks of
+// different depths. The embedding is saved as `shared.weight`, as save_pretrained does.
+const t5Config = (v11: boolean) => ({
+  architectures: ['T5ForConditionalGeneration'],
+  d_ff: v11 ? 40 : 48,
+  d_kv: 8,
+  d_model: 32,
+  decoder_start_token_id: 0,
+  dense_act_fn: v11 ? 'gelu_new' : 'relu',
+  dropout_rate: 0.1,
+  eos_token_id: 1,
+  feed_forward_proj: v11 ? 'gated-gelu' : 'relu',
+  initializer_factor: 1.0,
+  is_encoder_decoder: true,
+  is_gated_act: v11,
+  layer_norm_epsilon: 1e-6,
+  model_type: 't5',
+  num_decoder_layers: v11 ? 2 : 1,
+  num_heads: v11 ? 4 : 3,
+  num_layers: v11 ? 1 : 2,
+  pad_token_id: 0,
+  relative_attention_max_distance: v11 ? 20 : 128,
+  relative_attention_num_buckets: v11 ? 8 : 32,
+  tie_word_embeddings: !v11,
+  torch_dtype: 'float32',
+  vocab_size: V,
+});
+for (const [name, v11, seed] of [['t5', false, 6], ['t5-v1_1', true, 7]] as const) {
+  const config = t5Config(v11);
+  writeFixture(name, config, { 'model.safetensors': safetensors(makeTensors(new Random(seed), t5TensorShapes(parseT5Config(config))), 'F32') });
+}
 
 console.log(`fixtures written to ${ROOT} (tokenizer: ${TOKENIZER.size} tokens, vocab_size ${V})`);
