@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../src/model/safetensors';
 import { memorySource } from '../src/model/bytes';
+import { ReferenceT5 } from '../src/engine/ref/t5';
+import { openT5, readT5Weights } from '../src/model/t5-load';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { nodeModelFiles } from '../src/model/node-files';
 import { ReferenceTransformer } from '../src/engine/ref/transformer';
 import { compareArrays } from '../src/engine/compare';
 import { fixturePath, loadFixture } from './engine/fixtures';
@@ -35,6 +39,29 @@ describe('the gora CLI', () => {
     const ref = new ReferenceTransformer(model.spec, new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)])), 1, ids.length);
     const want = ref.forward(ids, new Int32Array(ids.length).fill(-100)).logits;
     expectClose([compareArrays('CLI logits vs reference', logits, want, 1e-4 * Math.max(...want.map(Math.abs)))]);
+  });
+
+  it('logits on a T5 folder takes a target: input_ids end with </s>, decoder_input_ids are the labels shifted right, and the logits match the CPU reference', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'gora-cli-')), 't5-logits.safetensors');
+    const { code, stderr } = await gora(['logits', '--model', fixturePath('t5'), '--text', 'Hello, world.', '--target', 'positive', '--out', out]);
+    expect(code, stderr).toBe(0);
+    const file = await SafetensorsFile.open(memorySource('t5-logits.safetensors', readFileSync(out)));
+    const inputIds = Array.from((await file.readTensor('input_ids')) as Int32Array);
+    const decoderInputIds = Array.from((await file.readTensor('decoder_input_ids')) as Int32Array);
+    const model = await openT5(await nodeModelFiles(fixturePath('t5')));
+    const tokenizer = (await loadTokenizer(await nodeModelFiles(fixturePath('t5'))))!;
+    expect(inputIds).toEqual([...tokenizer.encode('Hello, world.'), model.spec.eosTokenId]);
+    const labels = [...tokenizer.encode('positive'), model.spec.eosTokenId];
+    expect(decoderInputIds).toEqual([model.spec.decoderStartTokenId, ...labels.slice(0, -1)]);
+    expect(file.info('logits').shape).toEqual([labels.length, model.spec.vocabSize]);
+    const weights = await readT5Weights(model);
+    const reference = new ReferenceT5(model.spec, new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)])));
+    const want = reference.logits({ inputIds: Uint32Array.from(inputIds), attentionMask: new Uint8Array(inputIds.length).fill(1), decoderInputIds: Uint32Array.from(decoderInputIds) });
+    expectClose([compareArrays('CLI T5 logits vs reference', await file.readFloats('logits'), want, 1e-4 * Math.max(...want.map(Math.abs)))]);
+    // Without a target it says what is missing.
+    const noTarget = await gora(['logits', '--model', fixturePath('t5'), '--text', 'Hello', '--out', out]);
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toMatch(/this model is an encoder-decoder \(T5\): logits needs --target/);
   });
 
   it('refuses bad input with one line and exit code 2', async () => {

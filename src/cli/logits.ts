@@ -1,5 +1,6 @@
 // `gora logits --model DIR --text "..." --out FILE.safetensors`: runs the model on the text and writes
-// `input_ids` (I32 [T]) and `logits` (F32 [T, V]), for comparison with other implementations.
+// `input_ids` (I32 [T]) and `logits` (F32 [T, V]), for comparison with other implementations. An
+// encoder-decoder model (T5) takes `--target "..."` too (./logits-t5.ts).
 
 import { stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -13,16 +14,23 @@ import { checkpointFormat } from '../train/config';
 import { choiceFlag } from './flags';
 import { Transformer } from '../engine/transformer';
 import { UsageError } from './errors';
+import { isEncoderDecoder, t5Logits } from './logits-t5';
+import { readJsonFile } from '../model/bytes';
 
 export async function logitsCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { model: { type: 'string' }, text: { type: 'string' }, out: { type: 'string' }, 'no-special-tokens': { type: 'boolean' }, weights: { type: 'string' } },
+    options: { model: { type: 'string' }, text: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, 'no-special-tokens': { type: 'boolean' }, weights: { type: 'string' } },
     strict: true,
   });
   if (!values.model || values.text === undefined || !values.out) throw new UsageError('logits needs --model DIR --text "..." --out FILE.safetensors');
 
-  const model = await openModel(await modelDirectory(values.model));
+  const files = await modelDirectory(values.model);
+  if (isEncoderDecoder(await readJsonFile(files, 'config.json'))) {
+    return t5Logits(files, { text: values.text, target: values.target, out: values.out, specialTokens: !values['no-special-tokens'] });
+  }
+  if (values.target !== undefined) throw new UsageError('--target is for encoder-decoder models (T5); this model is decoder-only');
+  const model = await openModel(files);
   if (!model.tokenizer) throw new UsageError(`${values.model} has no tokenizer.json`);
   const ids = model.tokenizer.encode(values.text, { addSpecialTokens: !values['no-special-tokens'] });
   if (ids.length === 0) throw new UsageError('the text encodes to no tokens');

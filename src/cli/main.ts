@@ -21,8 +21,9 @@ Without --model and --data, finetune, compare and eval use the built-in model
 
 commands:
   info                                   the GPU adapter, its features and limits, as JSON
-  logits --model DIR --text "..." --out FILE.safetensors [--weights FORMAT]
-                                         run a model on a text; write input_ids and logits
+  logits --model DIR --text "..." --out FILE.safetensors [--weights FORMAT] [--target "..."]
+                                         run a model on a text; write input_ids and logits (T5:
+                                         --target too, and decoder_input_ids)
   finetune [--model DIR] [--data FILE] --out DIR [training settings] [data flags]
            [--save-init --save-scan --gpu-memory SIZE]
                                          fine-tune an adapter; write it in PEFT's format,
