@@ -26,7 +26,7 @@ export interface SampleDatasets {
   sentiment: SentimentBuild;
   arithmetic: ArithmeticExample[];
   /** File name in public/datasets/ to its contents. */
-  files: Record<'sentiment.jsonl' | 'arithmetic.jsonl', string>;
+  files: Record<'sentiment.jsonl' | 'arithmetic.jsonl' | 'sentiment-t5.jsonl', string>;
 }
 
 export function embeddedTokenizer(): Tokenizer {
@@ -42,5 +42,18 @@ export function buildSampleDatasets(): SampleDatasets {
   const arithmetic = buildArithmetic(ARITHMETIC_COUNT, ARITHMETIC_SEED);
   const tooLong = arithmetic.filter((e) => !fits(e));
   if (tooLong.length > 0) throw new Error(`${tooLong.length} arithmetic problems exceed ${SAMPLE_SEQ_LEN} tokens, e.g. ${tooLong[0].prompt}`);
-  return { sentiment, arithmetic, files: { 'sentiment.jsonl': toJsonl(sentiment.examples), 'arithmetic.jsonl': toJsonl(arithmetic) } };
+  return {
+    sentiment,
+    arithmetic,
+    files: { 'sentiment.jsonl': toJsonl(sentiment.examples), 'arithmetic.jsonl': toJsonl(arithmetic), 'sentiment-t5.jsonl': toJsonl(sentiment.examples.map(asT5Task)) },
+  };
+}
+
+/**
+ * The same example in T5's text-to-text form for GLUE's SST-2, as T5 was trained on it:
+ * `sst2 sentence: <the sentence>` → `positive` / `negative`.
+ */
+export function asT5Task(example: { prompt: string; completion: string; split?: string }): { prompt: string; completion: string; split?: string } {
+  const sentence = example.prompt.replace(/^Review: /, '').replace(/\nSentiment:$/, '');
+  return { prompt: `sst2 sentence: ${sentence}`, completion: example.completion.trim(), split: example.split };
 }

@@ -11,6 +11,7 @@
 // Weights are read by their checkpoint names (`encoder.block.0.layer.0.SelfAttention.q.weight`).
 
 import type { T5Spec } from '../../model/t5-config';
+import { shiftRight as shiftLabels } from '../../data/seq2seq';
 import { rmsnormForwardRef } from './norm';
 import { gegluForwardRef, reluForwardRef } from './activation';
 import { seq2seqAttentionForwardRef } from './attention-seq2seq';
@@ -198,10 +199,7 @@ export class ReferenceT5 {
   }
 }
 
-/** transformers' shift-right of the labels: decoder_start_token_id first, −100 replaced by the pad id. */
+/** transformers' shift-right of the labels with the spec's ids (src/data/seq2seq.ts). */
 export function shiftRight(labels: Int32Array, spec: T5Spec): Uint32Array {
-  const out = new Uint32Array(labels.length);
-  out[0] = spec.decoderStartTokenId;
-  for (let t = 1; t < labels.length; t++) out[t] = labels[t - 1] === -100 ? spec.padTokenId : labels[t - 1];
-  return out;
+  return shiftLabels(labels, spec.decoderStartTokenId, spec.padTokenId);
 }
