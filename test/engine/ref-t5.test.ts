@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseT5Config } from '../../src/model/t5-config';
 import { ReferenceT5, relativePositionBucket, shiftRight } from '../../src/engine/ref/t5';
 import { randomT5Weights as randomWeights } from './t5-weights';
+import { expectGradient } from '../finite-diff';
 
 describe("T5's relative position buckets", () => {
   it('are exact near the query and logarithmic beyond, in halves by direction when bidirectional', () => {
@@ -89,6 +90,22 @@ describe('the CPU reference T5', () => {
     });
     expect(Math.abs(loss - nll.reduce((a, b) => a + b) / 3)).toBeLessThan(1e-12);
   });
+});
+
+describe("the CPU reference T5's gradients match finite differences of its loss", () => {
+  for (const feedForward of ['relu', 'gated-gelu'] as const) {
+    it(`${feedForward}: every weight, padding and −100 labels included`, () => {
+      const spec = parseT5Config({ ...CONFIG, feed_forward_proj: feedForward, tie_word_embeddings: feedForward === 'relu' });
+      const weights = randomWeights(spec, 17);
+      const model = new ReferenceT5(spec, weights);
+      const input = example([3, 4, 5, 1, 0], [0, 6, 7, 8], [1, 1, 1, 1, 0]);
+      const labels = Int32Array.from([6, 7, 1, -100]);
+      const { grads, count } = model.gradients(input, labels);
+      expect(count).toBe(3);
+      expect([...grads.keys()].sort()).toEqual([...weights.keys()].sort());
+      for (const [name, w] of weights) expectGradient(name, () => model.loss(input, labels).loss, w, grads.get(name)!, { samples: 12 });
+    });
+  }
 });
 
 describe('a T5 config.json', () => {
