@@ -10,7 +10,7 @@ import { writeSafetensors } from '../model/safetensors';
 import { openT5, readT5Weights } from '../model/t5-load';
 import { loadTokenizer } from '../model/tokenizer';
 import { shiftRight } from '../engine/ref/t5';
-import { T5Forward } from '../engine/t5-forward';
+import { T5Model } from '../engine/t5-model';
 import { acquireNodeGpu } from '../gpu/node';
 import { UsageError } from './errors';
 
@@ -35,7 +35,7 @@ export async function t5Logits(files: ModelFiles, options: { text: string; targe
   const decoderInputIds = shiftRight(labels, model.spec);
   const [S, T, V] = [inputIds.length, labels.length, model.spec.vocabSize];
   const gpu = await acquireNodeGpu();
-  const forward = new T5Forward(gpu, model.spec, await readT5Weights(model));
+  const forward = new T5Model(gpu, model.spec, await readT5Weights(model));
   const logits = await forward.logits({ B: 1, S, T, inputIds: Uint32Array.from(inputIds), attentionMask: new Float32Array(S).fill(1), decoderInputIds });
   forward.destroy();
   gpu.destroy();

@@ -1,6 +1,6 @@
 // Opens a T5 model folder (T5ForConditionalGeneration): config.json → T5Spec, the checkpoint's
 // headers with every shape checked against the config, and the weights as f32 by their checkpoint
-// names, which the GPU forward (src/engine/t5-forward.ts) and the CPU reference read.
+// names, which the GPU forward (src/engine/t5-model.ts) and the CPU reference read.
 
 import { readJsonFile, type ModelFiles } from './bytes';
 import { Checkpoint } from './checkpoint';

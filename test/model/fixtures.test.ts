@@ -32,7 +32,7 @@ const EXPECTED: Record<string, { dims: Dims; architecture: string; dtype: string
 describe('fixtures', () => {
   it('are all present and together under 2 MB', () => {
     const names = readdirSync(FIXTURES).sort();
-    // The T5 fixtures open through openT5 (test/engine/t5-forward.test.ts).
+    // The T5 fixtures open through openT5 (test/engine/t5-model.test.ts).
     expect(names).toEqual([...Object.keys(EXPECTED), 't5', 't5-v1_1'].sort());
     let bytes = 0;
     for (const name of names) for (const data of fixtureFiles(name).values()) bytes += data.byteLength;

@@ -1,12 +1,12 @@
-// T5's forward pass on the GPU (src/engine/t5-forward.ts) against the CPU reference
-// (src/engine/ref/t5.ts): the logits of a padded batch, for T5 v1.0 (ReLU, tied head) and v1.1
+// T5 on the GPU (src/engine/t5-model.ts) against the CPU reference (src/engine/ref/t5.ts): the
+// logits of a padded batch and every weight's gradient of its loss, for T5 v1.0 (ReLU, tied head) and v1.1
 // (gated GELU, untied head), with heads · d_kv ≠ d_model and stacks of different depths — on random
 // weights and on the two T5 fixtures as a checkpoint folder holds them.
 
 import { describe, expect, it } from 'vitest';
 import { parseT5Config } from '../../src/model/t5-config';
 import { ReferenceT5 } from '../../src/engine/ref/t5';
-import { T5Forward } from '../../src/engine/t5-forward';
+import { T5Model } from '../../src/engine/t5-model';
 import { testGpu } from '../gpu';
 import { randomT5Weights } from './t5-weights';
 import { openT5, readT5Weights } from '../../src/model/t5-load';
@@ -31,7 +31,7 @@ const targets = [
 /** Runs the batch on the GPU and compares each example's logits with the reference's on it unpadded. */
 async function expectMatch(label: string, spec: T5Spec, weights: ReadonlyMap<string, Float32Array>): Promise<void> {
   const reference = new ReferenceT5(spec, new Map([...weights].map(([name, w]) => [name, Float64Array.from(w)])));
-  const model = new T5Forward(await testGpu(), spec, weights);
+  const model = new T5Model(await testGpu(), spec, weights);
   const inputIds = new Uint32Array(2 * S);
   const attentionMask = new Float32Array(2 * S);
   sources.forEach((ids, b) => {
@@ -52,6 +52,44 @@ async function expectMatch(label: string, spec: T5Spec, weights: ReadonlyMap<str
   }
 }
 
+/**
+ * The loss of the padded batch and every weight's gradient on the GPU against the reference's,
+ * which takes each example alone: the batch's mean over all its labels weighs each example's mean
+ * by its share of the labels.
+ */
+async function expectGradientsMatch(label: string, spec: T5Spec, weights: ReadonlyMap<string, Float32Array>): Promise<void> {
+  const reference = new ReferenceT5(spec, new Map([...weights].map(([name, w]) => [name, Float64Array.from(w)])));
+  const model = new T5Model(await testGpu(), spec, weights);
+  const inputIds = new Uint32Array(2 * S);
+  const attentionMask = new Float32Array(2 * S);
+  sources.forEach((ids, b) => {
+    inputIds.set(ids, b * S);
+    attentionMask.fill(1, b * S, b * S + ids.length);
+  });
+  // The labels are the decoder inputs shifted left, the last of the second example left out (−100).
+  const labels = Int32Array.from(targets.flatMap((ids, b) => [...ids.slice(1), b === 0 ? 1 : -100]));
+  const got = await model.gradients({ B: 2, S, T, inputIds, attentionMask, decoderInputIds: Uint32Array.from(targets.flat()) }, labels);
+  model.destroy();
+  const perExample = sources.map((ids, b) =>
+    reference.gradients({ inputIds: Uint32Array.from(ids), attentionMask: new Uint8Array(ids.length).fill(1), decoderInputIds: Uint32Array.from(targets[b]) }, labels.subarray(b * T, (b + 1) * T)),
+  );
+  const total = perExample.reduce((sum, e) => sum + e.count, 0);
+  expect(got.count).toBe(total);
+  const wantLoss = perExample.reduce((sum, e) => sum + (e.loss * e.count) / total, 0);
+  expect(Math.abs(got.loss - wantLoss)).toBeLessThan(1e-5 * wantLoss);
+  expect([...got.grads.keys()].sort()).toEqual([...weights.keys()].sort());
+  let worstShare = 0;
+  for (const name of weights.keys()) {
+    const want = perExample[0].grads.get(name)!.map((g, i) => (g * perExample[0].count) / total + (perExample[1].grads.get(name)![i] * perExample[1].count) / total);
+    const largest = Math.max(...want.map(Math.abs));
+    const worst = Math.max(...got.grads.get(name)!.map((g, i) => Math.abs(g - want[i])));
+    if (worst > 1e-4 * largest + 1e-7) console.log(`FAIL ${label} ${name}: max |gpu − cpu| = ${worst.toExponential(2)} of max ${largest.toExponential(2)}`);
+    expect(worst, `${label} ${name}`).toBeLessThanOrEqual(1e-4 * largest + 1e-7);
+    worstShare = Math.max(worstShare, worst / largest);
+  }
+  console.log(`ok   ${label}: loss ${got.loss.toFixed(6)} (reference ${wantLoss.toFixed(6)}); ${got.grads.size} weight gradients, the worst within ${worstShare.toExponential(2)} of its largest (limit 1e-4)`);
+}
+
 describe('T5 forward on WebGPU', () => {
   for (const feedForward of ['relu', 'gated-gelu'] as const) {
     it(`${feedForward}: the logits of a padded batch match the CPU reference within 1e-4 relative`, async () => {
@@ -62,10 +100,12 @@ describe('T5 forward on WebGPU', () => {
   }
 
   for (const fixture of ['t5', 't5-v1_1']) {
-    it(`the ${fixture} fixture: opened from its folder, its logits match the CPU reference within 1e-4 relative`, async () => {
+    it(`the ${fixture} fixture: opened from its folder, its logits and every weight's gradient match the CPU reference`, async () => {
       const model = await openT5(await nodeModelFiles(fixturePath(fixture)));
       expect(model.spec.feedForward).toBe(fixture === 't5' ? 'relu' : 'gated-gelu');
-      await expectMatch(fixture, model.spec, await readT5Weights(model));
+      const weights = await readT5Weights(model);
+      await expectMatch(fixture, model.spec, weights);
+      await expectGradientsMatch(fixture, model.spec, weights);
     });
   }
 });
