@@ -43,6 +43,8 @@ export class T5Model {
   private readonly scratch: GPUBuffer[] = [];
   private readonly steps: Array<(enc: Encoder) => void> = [];
   private readonly weightGrads = new Map<string, GPUBuffer>();
+  /** LoRA adapters by the weight name of the linear layer they sit on. */
+  private readonly adapters = new Map<string, { rank: number; scale: number; A: GPUBuffer; B: GPUBuffer }>();
   private recording = false;
 
   /** `weights`: every tensor by its checkpoint name, f32. */
@@ -74,18 +76,35 @@ export class T5Model {
     if (this.recording) this.steps.push(back);
   }
 
-  private weightGrad(name: string): GPUBuffer {
+  /** A LoRA adapter on the linear layer whose weight is `name`: y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ, A [rank, in], B [out, rank]. */
+  attachAdapter(name: string, rank: number, scale: number, A: Float32Array, B: Float32Array): void {
+    this.w(name);
+    this.adapters.set(name, { rank, scale, A: this.gpu.upload(`${name} lora_A`, A), B: this.gpu.upload(`${name} lora_B`, B) });
+  }
+
+  /** The gradient buffer of a weight (or an adapter's `<weight>.lora_A` / `.lora_B`), zeroed when made. */
+  private weightGrad(name: string, of: GPUBuffer = this.w(name)): GPUBuffer {
     let grad = this.weightGrads.get(name);
-    if (!grad) this.weightGrads.set(name, (grad = this.gpu.createBuffer(`d ${name}`, this.w(name).size)));
+    if (!grad) this.weightGrads.set(name, (grad = this.gpu.createBuffer(`d ${name}`, of.size)));
     return grad;
   }
 
-  /** y [rows, out] = x [rows, in] · Wᵀ by name. */
+  /** y [rows, out] = x [rows, in] · Wᵀ by name, plus its adapter's low-rank term if it has one. */
   private linear(enc: Encoder, x: Value, name: string, out: number, inFeatures: number, rows: number): Value {
     const layer = { name, out, in: inFeatures, weight: this.w(name), bias: null };
+    const attached = this.adapters.get(name);
+    const adapter = attached
+      ? {
+          ...attached,
+          dA: this.weightGrad(`${name}.lora_A`, attached.A),
+          dB: this.weightGrad(`${name}.lora_B`, attached.B),
+          u: this.buffer(`${name} x·Aᵀ`, rows * attached.rank),
+          du: this.buffer(`${name} d(x·Aᵀ)`, rows * attached.rank),
+        }
+      : null;
     const y = this.value(name, rows * out);
-    linearForward(enc, y.data, x.data, layer, null, rows);
-    this.record((e) => linearBackward(e, x.grad, y.grad!, x.data, layer, null, this.weightGrad(name), rows));
+    linearForward(enc, y.data, x.data, layer, adapter, rows);
+    this.record((e) => linearBackward(e, x.grad, y.grad!, x.data, layer, adapter, this.weightGrad(name), rows));
     return y;
   }
 
@@ -230,7 +249,7 @@ export class T5Model {
 
   /**
    * The mean cross-entropy over the labels [B, T] that are not −100, and its gradient with respect
-   * to every weight, by checkpoint name.
+   * to every weight, by checkpoint name (an adapter's as `<weight>.lora_A`, `.lora_B`).
    */
   async gradients(batch: T5Batch, labels: Int32Array): Promise<{ loss: number; count: number; grads: Map<string, Float32Array> }> {
     const rows = batch.B * batch.T;
@@ -258,8 +277,10 @@ export class T5Model {
 
   destroy(): void {
     this.finish();
-    for (const buffer of [...this.weights.values(), ...this.weightGrads.values()]) buffer.destroy();
+    const adapters = [...this.adapters.values()].flatMap((a) => [a.A, a.B]);
+    for (const buffer of [...this.weights.values(), ...this.weightGrads.values(), ...adapters]) buffer.destroy();
     this.weights.clear();
     this.weightGrads.clear();
+    this.adapters.clear();
   }
 }

@@ -8,6 +8,7 @@ import { parseT5Config } from '../../src/model/t5-config';
 import { ReferenceT5, relativePositionBucket, shiftRight } from '../../src/engine/ref/t5';
 import { randomT5Weights as randomWeights } from './t5-weights';
 import { expectGradient } from '../finite-diff';
+import { Random } from '../../src/engine/random';
 
 describe("T5's relative position buckets", () => {
   it('are exact near the query and logarithmic beyond, in halves by direction when bidirectional', () => {
@@ -94,16 +95,29 @@ describe('the CPU reference T5', () => {
 
 describe("the CPU reference T5's gradients match finite differences of its loss", () => {
   for (const feedForward of ['relu', 'gated-gelu'] as const) {
-    it(`${feedForward}: every weight, padding and −100 labels included`, () => {
+    it(`${feedForward}: every weight and adapter, padding and −100 labels included`, () => {
       const spec = parseT5Config({ ...CONFIG, feed_forward_proj: feedForward, tie_word_embeddings: feedForward === 'relu' });
       const weights = randomWeights(spec, 17);
       const model = new ReferenceT5(spec, weights);
+      // Adapters on a linear of each kind: self-, cross-attention and feed-forward, both stacks.
+      const rng = new Random(23);
+      const adapted = ['encoder.block.0.layer.0.SelfAttention.q.weight', 'decoder.block.0.layer.1.EncDecAttention.v.weight', 'decoder.block.0.layer.2.DenseReluDense.wo.weight'];
+      for (const name of adapted) {
+        const [out, inFeatures] = name.endsWith('wo.weight') ? [spec.dModel, spec.dFF] : [spec.heads * spec.dKv, spec.dModel];
+        const f64 = (n: number) => Float64Array.from({ length: n }, () => rng.next() - 0.5);
+        model.adapters.set(name, { rank: 2, scale: 1.5, A: f64(2 * inFeatures), B: f64(out * 2) });
+      }
       const input = example([3, 4, 5, 1, 0], [0, 6, 7, 8], [1, 1, 1, 1, 0]);
       const labels = Int32Array.from([6, 7, 1, -100]);
       const { grads, count } = model.gradients(input, labels);
       expect(count).toBe(3);
-      expect([...grads.keys()].sort()).toEqual([...weights.keys()].sort());
-      for (const [name, w] of weights) expectGradient(name, () => model.loss(input, labels).loss, w, grads.get(name)!, { samples: 12 });
+      expect([...grads.keys()].sort()).toEqual([...weights.keys(), ...adapted.flatMap((n) => [`${n}.lora_A`, `${n}.lora_B`])].sort());
+      const loss = () => model.loss(input, labels).loss;
+      for (const [name, w] of weights) expectGradient(name, loss, w, grads.get(name)!, { samples: 12 });
+      for (const name of adapted) {
+        expectGradient(`${name}.lora_A`, loss, model.adapters.get(name)!.A, grads.get(`${name}.lora_A`)!, { samples: 12 });
+        expectGradient(`${name}.lora_B`, loss, model.adapters.get(name)!.B, grads.get(`${name}.lora_B`)!, { samples: 12 });
+      }
     });
   }
 });

@@ -13,6 +13,7 @@ import { openT5, readT5Weights } from '../../src/model/t5-load';
 import { nodeModelFiles } from '../../src/model/node-files';
 import type { T5Spec } from '../../src/model/t5-config';
 import { fixturePath } from './fixtures';
+import { Random } from '../../src/engine/random';
 
 const CONFIG = { vocab_size: 37, d_model: 16, d_kv: 6, d_ff: 24, num_heads: 3, num_layers: 2, num_decoder_layers: 1, relative_attention_num_buckets: 8, relative_attention_max_distance: 12 };
 
@@ -52,14 +53,24 @@ async function expectMatch(label: string, spec: T5Spec, weights: ReadonlyMap<str
   }
 }
 
+const ADAPTED = ['encoder.block.0.layer.0.SelfAttention.q.weight', 'decoder.block.0.layer.1.EncDecAttention.v.weight', 'decoder.block.0.layer.2.DenseReluDense.wo.weight'];
+
 /**
- * The loss of the padded batch and every weight's gradient on the GPU against the reference's,
+ * The loss of the padded batch and every weight's and adapter's gradient on the GPU against the reference's,
  * which takes each example alone: the batch's mean over all its labels weighs each example's mean
  * by its share of the labels.
  */
 async function expectGradientsMatch(label: string, spec: T5Spec, weights: ReadonlyMap<string, Float32Array>): Promise<void> {
   const reference = new ReferenceT5(spec, new Map([...weights].map(([name, w]) => [name, Float64Array.from(w)])));
   const model = new T5Model(await testGpu(), spec, weights);
+  // LoRA adapters on a self-attention, a cross-attention and a feed-forward layer, on both.
+  const rng = new Random(31);
+  for (const name of ADAPTED) {
+    const [out, inFeatures] = name.endsWith('wo.weight') ? [spec.dModel, spec.dFF] : [spec.heads * spec.dKv, spec.dModel];
+    const [A, B] = [rng.floats(2 * inFeatures, -0.5, 0.5), rng.floats(out * 2, -0.5, 0.5)];
+    model.attachAdapter(name, 2, 1.5, A, B);
+    reference.adapters.set(name, { rank: 2, scale: 1.5, A: Float64Array.from(A), B: Float64Array.from(B) });
+  }
   const inputIds = new Uint32Array(2 * S);
   const attentionMask = new Float32Array(2 * S);
   sources.forEach((ids, b) => {
@@ -77,9 +88,10 @@ async function expectGradientsMatch(label: string, spec: T5Spec, weights: Readon
   expect(got.count).toBe(total);
   const wantLoss = perExample.reduce((sum, e) => sum + (e.loss * e.count) / total, 0);
   expect(Math.abs(got.loss - wantLoss)).toBeLessThan(1e-5 * wantLoss);
-  expect([...got.grads.keys()].sort()).toEqual([...weights.keys()].sort());
+  const names = [...weights.keys(), ...ADAPTED.flatMap((n) => [`${n}.lora_A`, `${n}.lora_B`])];
+  expect([...got.grads.keys()].sort()).toEqual([...names].sort());
   let worstShare = 0;
-  for (const name of weights.keys()) {
+  for (const name of names) {
     const want = perExample[0].grads.get(name)!.map((g, i) => (g * perExample[0].count) / total + (perExample[1].grads.get(name)![i] * perExample[1].count) / total);
     const largest = Math.max(...want.map(Math.abs));
     const worst = Math.max(...got.grads.get(name)!.map((g, i) => Math.abs(g - want[i])));
@@ -87,7 +99,7 @@ async function expectGradientsMatch(label: string, spec: T5Spec, weights: Readon
     expect(worst, `${label} ${name}`).toBeLessThanOrEqual(1e-4 * largest + 1e-7);
     worstShare = Math.max(worstShare, worst / largest);
   }
-  console.log(`ok   ${label}: loss ${got.loss.toFixed(6)} (reference ${wantLoss.toFixed(6)}); ${got.grads.size} weight gradients, the worst within ${worstShare.toExponential(2)} of its largest (limit 1e-4)`);
+  console.log(`ok   ${label}: loss ${got.loss.toFixed(6)} (reference ${wantLoss.toFixed(6)}); ${got.grads.size} weight and adapter gradients, the worst within ${worstShare.toExponential(2)} of its largest (limit 1e-4)`);
 }
 
 describe('T5 forward on WebGPU', () => {
@@ -100,7 +112,7 @@ describe('T5 forward on WebGPU', () => {
   }
 
   for (const fixture of ['t5', 't5-v1_1']) {
-    it(`the ${fixture} fixture: opened from its folder, its logits and every weight's gradient match the CPU reference`, async () => {
+    it(`the ${fixture} fixture: opened from its folder, its logits and every weight's and adapter's gradient match the CPU reference`, async () => {
       const model = await openT5(await nodeModelFiles(fixturePath(fixture)));
       expect(model.spec.feedForward).toBe(fixture === 't5' ? 'relu' : 'gated-gelu');
       const weights = await readT5Weights(model);

@@ -94,7 +94,18 @@ class Tape {
 
 const EMPTY = new Float64Array(0);
 
+/** A LoRA adapter on a linear layer: y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ, A [r, in], B [out, r]. */
+export interface T5Adapter {
+  rank: number;
+  scale: number;
+  A: Float64Array;
+  B: Float64Array;
+}
+
 export class ReferenceT5 {
+  /** Adapters by the weight name of the linear layer they sit on (`….SelfAttention.q.weight`). */
+  readonly adapters = new Map<string, T5Adapter>();
+
   constructor(
     readonly spec: T5Spec,
     readonly weights: T5Weights,
@@ -131,7 +142,38 @@ export class ReferenceT5 {
         }
       }
     });
+    const adapter = this.adapters.get(name);
+    if (adapter) this.lowRank(tape, x, y, name, adapter, rows, n, m);
     return y;
+  }
+
+  /** y += s·(x·Aᵀ)·Bᵀ, with dA and dB as `<name>.lora_A` and `<name>.lora_B`. */
+  private lowRank(tape: Tape, x: Value, y: Value, name: string, a: T5Adapter, rows: number, n: number, m: number): void {
+    const r = a.rank;
+    const u = new Float64Array(rows * r);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < r; j++) for (let k = 0; k < n; k++) u[i * r + j] += x.data[i * n + k] * a.A[j * n + k];
+    for (let i = 0; i < rows; i++) for (let o = 0; o < m; o++) for (let j = 0; j < r; j++) y.data[i * m + o] += a.scale * u[i * r + j] * a.B[o * r + j];
+    tape.record(() => {
+      const [dA, dB] = [tape.weightGrad(`${name}.lora_A`, a.A.length), tape.weightGrad(`${name}.lora_B`, a.B.length)];
+      const du = new Float64Array(rows * r);
+      for (let i = 0; i < rows; i++) {
+        for (let o = 0; o < m; o++) {
+          const dy = a.scale * y.grad[i * m + o];
+          for (let j = 0; j < r; j++) {
+            dB[o * r + j] += dy * u[i * r + j];
+            du[i * r + j] += dy * a.B[o * r + j];
+          }
+        }
+      }
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < r; j++) {
+          for (let k = 0; k < n; k++) {
+            dA[j * n + k] += du[i * r + j] * x.data[i * n + k];
+            x.grad[i * n + k] += du[i * r + j] * a.A[j * n + k];
+          }
+        }
+      }
+    });
   }
 
   private norm(tape: Tape, x: Value, name: string, rows: number): Value {
@@ -273,7 +315,7 @@ export class ReferenceT5 {
     return meanCrossEntropy(this.logits(example), labels, this.spec.vocabSize, null);
   }
 
-  /** The loss and its gradient with respect to every weight, by checkpoint name. */
+  /** The loss and its gradient with respect to every weight, by checkpoint name (an adapter's as `<weight>.lora_A`, `.lora_B`). */
   gradients(example: T5Example, labels: Int32Array): { loss: number; count: number; grads: Map<string, Float64Array> } {
     const tape = new Tape(true);
     const logits = this.run(tape, example);
