@@ -12,11 +12,10 @@
 //     A' = [A; A₀]  [2r, in],   B' = [B, −B₀]  [out, 2r],   B'·A' = B·A − B₀·A₀,
 // at the same s (withInitialSubtracted); its alpha_pattern entry keeps s despite the doubled rank.
 
-import type { LinearTarget, ModelSpec } from '../model/spec';
+import type { LinearTarget } from '../model/spec';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors';
 import { memorySource } from '../model/bytes';
 import { ModelFormatError } from '../model/errors';
-import { architectureOf } from '../model/architectures';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -31,8 +30,9 @@ export interface AdapterTensors {
 }
 
 export interface PeftExport {
-  spec: ModelSpec;
   targets: readonly LinearTarget[];
+  /** PEFT's task: a decoder-only model's CAUSAL_LM (the default), or SEQ_2_SEQ_LM for T5. */
+  taskType?: 'CAUSAL_LM' | 'SEQ_2_SEQ_LM';
   /** By target name (`layers.3.attn.q`); a target without an entry is not adapted. */
   adapters: ReadonlyMap<string, AdapterTensors>;
   /** s = α/√r (rsLoRA, GoRA, LoRA-GA) or α/r (LoRA, PiSSA). */
@@ -60,7 +60,7 @@ export function peftAdapterFiles(e: PeftExport): { weights: Uint8Array; config: 
   const targetModules = everyLayer ? [...new Set(adapted.map((t) => t.shortName))] : adapted.map((t) => t.module);
   const config = {
     peft_type: 'LORA',
-    task_type: 'CAUSAL_LM',
+    task_type: e.taskType ?? 'CAUSAL_LM',
     base_model_name_or_path: e.baseModel,
     r: e.rankRef,
     lora_alpha: e.alpha,
@@ -68,7 +68,8 @@ export function peftAdapterFiles(e: PeftExport): { weights: Uint8Array; config: 
     target_modules: targetModules,
     rank_pattern: Object.fromEntries(adapted.map((t) => [t.module, e.adapters.get(t.name)!.rank])),
     alpha_pattern: alphaPattern(adapted, e),
-    fan_in_fan_out: architectureOf(e.spec).conv1d,
+    // Conv1D layers (GPT-2) store [in, out]: PEFT must know to transpose.
+    fan_in_fan_out: adapted.some((t) => t.conv1d),
     bias: 'none',
     lora_dropout: 0,
     init_lora_weights: true,

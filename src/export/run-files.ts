@@ -38,7 +38,7 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
   }
   const rsLora = usesRsLoraScale(config.method);
   const peft = (adapters: JobResult['trained']) =>
-    peftAdapterFiles({ spec: model.spec, targets: model.targets, adapters, rsLora, alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
+    peftAdapterFiles({ targets: model.targets, adapters, rsLora, alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
   // LoRA-GA and PiSSA trained on W − s·B₀A₀: the adapter written is relative to the original W (peft.ts).
   const adapter = peft(modifiesBaseWeights(config.method) ? withInitialSubtracted(result.trained, result.initial) : result.trained);
   const files = new Map<string, Uint8Array>([

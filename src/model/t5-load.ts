@@ -6,6 +6,7 @@ import { readJsonFile, type ModelFiles } from './bytes';
 import { Checkpoint } from './checkpoint';
 import { ModelFormatError } from './errors';
 import { parseT5Config, type T5Spec } from './t5-config';
+import type { LinearTarget } from './spec';
 
 export interface OpenedT5 {
   config: Record<string, unknown>;
@@ -78,4 +79,18 @@ export async function readT5Weights(model: OpenedT5): Promise<Map<string, Float3
   const weights = new Map<string, Float32Array>();
   for (const [name] of t5TensorShapes(model.spec)) weights.set(name, await model.checkpoint.readFloats(name === 'shared.weight' ? model.embeddingName : name));
   return weights;
+}
+
+/**
+ * Every linear layer of both stacks an adapter may target — self-attention, cross-attention and
+ * feed-forward (`q, k, v, o, wi` or `wi_0, wi_1, wo`) — named by its weight (`name`, as the model
+ * and the reference hold adapters) and as PEFT names the module (`encoder.block.0.layer.0.SelfAttention.q`).
+ */
+export function t5LinearTargets(spec: T5Spec): LinearTarget[] {
+  return t5TensorShapes(spec)
+    .filter(([name, shape]) => shape.length === 2 && /\.(q|k|v|o|wi|wi_0|wi_1|wo)\.weight$/.test(name))
+    .map(([name, [out, inFeatures]]) => {
+      const module = name.slice(0, -'.weight'.length);
+      return { name, module, shortName: module.slice(module.lastIndexOf('.') + 1), out, in: inFeatures, hasBias: false, conv1d: false };
+    });
 }
