@@ -35,7 +35,7 @@ async function readFile(dir: FileSystemDirectoryHandle, name: string): Promise<F
 /**
  * Keeps what a run needs to start again. A folder picked from disk cannot be reopened after a reload
  * (the page gets no lasting handle to it), so only its name is kept: the page asks for the folder
- * again to resume (withFolder).
+ * again to resume (folderProblem, and resumeSavedRun in src/app/state/run.ts).
  */
 export async function rememberRun(request: RunRequest, dataText: string, fileName: string): Promise<void> {
   const dir = await (await runsDirectory(true))!.getDirectoryHandle(request.runId, { create: true });
