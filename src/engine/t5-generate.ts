@@ -1,0 +1,44 @@
+// Greedy decoding and label choice with T5 on the GPU. The encoder's input stays the same and the
+// decoder grows one token a step from decoder_start_token_id until EOS or the limit (the whole model
+// is re-run each step: simple, and cheap at the lengths labels and samples have; a cache is #16's).
+
+import type { T5Model } from './t5-model';
+
+/** Greedy tokens after the source (EOS included when reached), at most `maxNewTokens`. */
+export async function t5GenerateGreedy(model: T5Model, inputIds: Uint32Array, maxNewTokens: number): Promise<number[]> {
+  const { vocabSize: V, decoderStartTokenId, eosTokenId } = model.spec;
+  const attentionMask = new Float32Array(inputIds.length).fill(1);
+  const generated: number[] = [];
+  while (generated.length < maxNewTokens) {
+    const decoderInputIds = Uint32Array.from([decoderStartTokenId, ...generated]);
+    const logits = await model.logits({ B: 1, S: inputIds.length, T: decoderInputIds.length, inputIds, attentionMask, decoderInputIds });
+    const last = logits.subarray((decoderInputIds.length - 1) * V);
+    let best = 0;
+    for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
+    generated.push(best);
+    if (best === eosTokenId) break;
+  }
+  return generated;
+}
+
+/**
+ * For each source, which label T5 picks: the one whose first token scores highest at the decoder's
+ * first position (the token greedy decoding starts with). The labels' first tokens must differ.
+ */
+export async function t5PickLabels(model: T5Model, sources: readonly Uint32Array[], labelFirstTokens: readonly number[]): Promise<number[]> {
+  if (new Set(labelFirstTokens).size !== labelFirstTokens.length) throw new RangeError('labels that share their first token cannot be told apart at the first position');
+  const { vocabSize: V, decoderStartTokenId, padTokenId } = model.spec;
+  const S = Math.max(...sources.map((s) => s.length));
+  const B = sources.length;
+  const inputIds = new Uint32Array(B * S).fill(padTokenId);
+  const attentionMask = new Float32Array(B * S);
+  sources.forEach((source, b) => {
+    inputIds.set(source, b * S);
+    attentionMask.fill(1, b * S, b * S + source.length);
+  });
+  const logits = await model.logits({ B, S, T: 1, inputIds, attentionMask, decoderInputIds: new Uint32Array(B).fill(decoderStartTokenId) });
+  return sources.map((_, b) => {
+    const scores = labelFirstTokens.map((token) => logits[b * V + token]);
+    return scores.indexOf(Math.max(...scores));
+  });
+}
