@@ -18,7 +18,7 @@ import { checkpointDtype, type OpenedModel } from '../model/load';
 import { checkConfig, modifiesBaseWeights, needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
 import { firstTokensDiffer, scoreRows } from './evaluate';
-import { finalEvaluationPasses, secondsAhead, type EvaluationShape } from './run-time';
+import { finalEvaluationPasses, scoringPasses, secondsAhead, type EvaluationShape } from './run-time';
 import { generateGreedy } from './generate';
 import { learningRate } from './schedule';
 import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
@@ -324,17 +324,22 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           const elapsed = (performance.now() - start) / 1000;
           const done = step + 1 - startStep;
           emit({ type: 'step', step: step + 1, of: config.steps, loss, lr, tokensPerSecond: (done * config.gradAccum * B * T) / elapsed, elapsed, remaining: (elapsed / done) * (config.steps - step - 1) });
-          // The whole run's time, once after the first step (shader compilation makes it slow, so
-          // this errs long) and again after the fifth, timed over steps 2 to 5 at their usual speed.
+          // The whole run's time: after the first step (shader compilation makes it slow, so this
+          // errs long), after the fifth (steps 2 to 5 at their usual speed, one timed forward pass),
+          // and after each validation (the steps since the first, that validation's own passes).
           const trainingElapsed = elapsed - (evaluationSeconds - evaluationBefore);
           if (done === 1) firstStepSeconds = trainingElapsed;
-          if (done === 1 || done === 5) {
-            const stepSeconds = done === 1 ? trainingElapsed : (trainingElapsed - firstStepSeconds) / 4;
-            const forwardSeconds = await timeForward(model, data.valBatchCount > 0 ? data.valBatchAt(0) : micro[0]);
-            const ahead = secondsAhead(step + 1, config, evaluationShape, { stepSeconds, forwardSeconds });
+          const stepSeconds = done === 1 ? trainingElapsed : (trainingElapsed - firstStepSeconds) / (done - 1);
+          const estimate = (secondsPerPass: number) => {
+            const ahead = secondsAhead(step + 1, config, evaluationShape, { stepSeconds, forwardSeconds: secondsPerPass });
             emit({ type: 'estimate', step: step + 1, elapsed: (performance.now() - jobStart) / 1000, ...ahead });
+          };
+          if (done === 1 || done === 5) estimate(await timeForward(model, data.valBatchCount > 0 ? data.valBatchAt(0) : micro[0]));
+          if (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0 && step + 1 < config.steps && data.valBatchCount > 0) {
+            const before = evaluationSeconds;
+            evaluations.push(await evaluate(step + 1));
+            estimate((evaluationSeconds - before) / scoringPasses(data.val.length, evaluationShape, config.evalBatches));
           }
-          if (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0 && step + 1 < config.steps && data.valBatchCount > 0) evaluations.push(await evaluate(step + 1));
           if (every > 0 && ((step + 1) % every === 0 || step + 1 === config.steps)) await save(step + 1);
         }
         position.step = null;

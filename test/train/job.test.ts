@@ -73,8 +73,8 @@ describe('the GoRA job end to end on a fixture', async () => {
 
   it('estimates the whole run after its first step and says at the end how much of it was evaluation', () => {
     const estimates = gora.events.filter((e): e is Extract<JobEvent, { type: 'estimate' }> => e.type === 'estimate');
-    // Four steps: the estimate after the fifth never comes.
-    expect(estimates.map((e) => e.step)).toEqual([1]);
+    // Four steps, validation every 2: after step 1 and after the validation at step 2 (the fifth never comes).
+    expect(estimates.map((e) => e.step)).toEqual([1, 2]);
     expect(estimates[0].train).toBeGreaterThan(0);
     expect(estimates[0].evaluate).toBeGreaterThan(0);
     expect(gora.events.findIndex((e) => e.type === 'estimate')).toBeGreaterThan(gora.events.findIndex((e) => e.type === 'step'));
