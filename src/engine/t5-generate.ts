@@ -1,6 +1,6 @@
 // Greedy decoding and label choice with T5 on the GPU. The encoder's input stays the same and the
 // decoder grows one token a step from decoder_start_token_id until EOS or the limit (the whole model
-// is re-run each step: simple, and cheap at the lengths labels and samples have; a cache is #16's).
+// is re-run each step: simple, and cheap at the lengths labels and samples have; no key/value cache yet).
 
 import type { T5Model } from './t5-model';
 

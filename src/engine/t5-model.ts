@@ -1,11 +1,12 @@
 // T5 on the GPU, for a batch of examples padded to one encoder length S and one decoder length T:
-// the logits, and the mean loss over the labels with its gradient with respect to every weight.
+// the logits, and the mean loss over the labels with its gradient with respect to every weight and
+// to LoRA adapters on any linear layer.
 // The same model as the CPU reference (src/engine/ref/t5.ts), built the same way from the engine's
 // kernels — embedding, RMS norm, linear layers, attention for encoder-decoder models (queries and
 // keys of different lengths, key padding masks, the relative position bias), ReLU or gated GELU,
 // residual adds: each op records on a tape how to pass its output's gradient back, and the tape is
-// played backward in the same command buffer. Adapters, the optimiser and the job are still to
-// come: this is the model a T5 run will train.
+// played backward in the same command buffer. The optimiser step and the job are still to come:
+// this is the model a T5 run will train.
 
 import type { Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
