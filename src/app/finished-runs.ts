@@ -3,21 +3,13 @@
 // files) and files/ (the adapter and reports the run exported, byte for byte).
 
 import type { RunState } from './state/fold';
+import { readStoredFile, storageFolder, writeStoredFile } from './opfs';
 
 const ROOT = 'finished';
 const STATE = 'run.json';
 const FILES = 'files';
 
-async function finishedDirectory(create: boolean): Promise<FileSystemDirectoryHandle | null> {
-  const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle(ROOT, { create }).catch(() => null);
-}
-
-async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
-  const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
-  await writable.write(data as FileSystemWriteChunkType);
-  await writable.close();
-}
+const finishedDirectory = (create: boolean) => storageFolder(ROOT, create);
 
 // JSON has no NaN or infinity (a run without validation rows has a NaN loss): they travel as strings.
 const NON_FINITE = new Map([
@@ -41,8 +33,8 @@ export function parseRunState(text: string): RunState {
 export async function keepFinishedRun(run: RunState): Promise<void> {
   const dir = await (await finishedDirectory(true))!.getDirectoryHandle(run.id, { create: true });
   const files = await dir.getDirectoryHandle(FILES, { create: true });
-  for (const [name, bytes] of Object.entries(run.files ?? {})) await writeFile(files, name, bytes);
-  await writeFile(dir, STATE, runStateJson(run));
+  for (const [name, bytes] of Object.entries(run.files ?? {})) await writeStoredFile(files, name, bytes);
+  await writeStoredFile(dir, STATE, runStateJson(run));
 }
 
 /** Every kept finished run, oldest first; a damaged one is skipped (it cannot be shown, and holds no unfinished work). */
@@ -59,7 +51,7 @@ export async function finishedRuns(): Promise<RunState[]> {
 }
 
 async function readFinishedRun(dir: FileSystemDirectoryHandle): Promise<RunState | null> {
-  const state = await dir.getFileHandle(STATE).then((h) => h.getFile(), () => null);
+  const state = await readStoredFile(dir, STATE);
   if (!state) return null;
   const run = parseRunState(await state.text());
   const files: Record<string, Uint8Array> = {};

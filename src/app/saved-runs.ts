@@ -4,6 +4,7 @@
 
 import type { RunRequest } from '../worker/protocol';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS } from '../train/checkpoint';
+import { readStoredFile, storageFolder, writeStoredFile } from './opfs';
 
 const ROOT = 'runs';
 const REQUEST = 'request.json';
@@ -17,20 +18,7 @@ export interface SavedRun {
   steps: number;
 }
 
-async function runsDirectory(create: boolean): Promise<FileSystemDirectoryHandle | null> {
-  const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle(ROOT, { create }).catch(() => null);
-}
-
-async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
-  const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
-  await writable.write(data as FileSystemWriteChunkType);
-  await writable.close();
-}
-
-async function readFile(dir: FileSystemDirectoryHandle, name: string): Promise<File | null> {
-  return dir.getFileHandle(name).then((h) => h.getFile(), () => null);
-}
+const runsDirectory = (create: boolean) => storageFolder(ROOT, create);
 
 /**
  * Keeps what a run needs to start again. A folder picked from disk cannot be reopened after a reload
@@ -41,8 +29,8 @@ export async function rememberRun(request: RunRequest, dataText: string, fileNam
   const dir = await (await runsDirectory(true))!.getDirectoryHandle(request.runId, { create: true });
   const model = request.model.kind === 'folder' ? { ...request.model, files: [] } : request.model;
   const stored: RunRequest = { ...request, model, ...(request.data.kind === 'file' ? { data: { kind: 'saved', fileName } } : {}) };
-  await writeFile(dir, DATA, dataText);
-  await writeFile(dir, REQUEST, JSON.stringify(stored));
+  await writeStoredFile(dir, DATA, dataText);
+  await writeStoredFile(dir, REQUEST, JSON.stringify(stored));
 }
 
 /** A kept run on a folder model needs the folder picked again; the one given must have the same name. */
@@ -57,14 +45,14 @@ export function folderProblem(saved: SavedRun, files: readonly File[]): string |
 export async function saveRunCheckpoint(runId: string, files: Map<string, Uint8Array>): Promise<string> {
   const dir = await (await runsDirectory(true))!.getDirectoryHandle(runId, { create: true });
   // The tensors first: a state file always names tensors that are complete.
-  await writeFile(dir, CHECKPOINT_TENSORS, files.get(CHECKPOINT_TENSORS)!);
-  await writeFile(dir, CHECKPOINT_STATE, files.get(CHECKPOINT_STATE)!);
+  await writeStoredFile(dir, CHECKPOINT_TENSORS, files.get(CHECKPOINT_TENSORS)!);
+  await writeStoredFile(dir, CHECKPOINT_STATE, files.get(CHECKPOINT_STATE)!);
   return 'this browser';
 }
 
 export async function savedRunData(runId: string): Promise<string | null> {
   const dir = await (await runsDirectory(false))?.getDirectoryHandle(runId).catch(() => null);
-  return dir ? ((await readFile(dir, DATA))?.text() ?? null) : null;
+  return dir ? ((await readStoredFile(dir, DATA))?.text() ?? null) : null;
 }
 
 export async function savedCheckpoint(runId: string): Promise<Map<string, Uint8Array> | null> {
@@ -72,7 +60,7 @@ export async function savedCheckpoint(runId: string): Promise<Map<string, Uint8A
   if (!dir) return null;
   const files = new Map<string, Uint8Array>();
   for (const name of [CHECKPOINT_TENSORS, CHECKPOINT_STATE]) {
-    const file = await readFile(dir, name);
+    const file = await readStoredFile(dir, name);
     if (!file) return null;
     files.set(name, new Uint8Array(await file.arrayBuffer()));
   }
@@ -120,8 +108,8 @@ export async function listSavedRuns(root: FileSystemDirectoryHandle): Promise<Sa
 
 /** One kept run, null when it has no checkpoint yet; throws, saying which file is wrong, when it is damaged. */
 async function readSavedRun(runId: string, dir: FileSystemDirectoryHandle): Promise<SavedRun | null> {
-  const requestFile = await readFile(dir, REQUEST);
-  const stateFile = await readFile(dir, CHECKPOINT_STATE);
+  const requestFile = await readStoredFile(dir, REQUEST);
+  const stateFile = await readStoredFile(dir, CHECKPOINT_STATE);
   if (!requestFile || !stateFile) return null;
   const request = parseJson(REQUEST, await requestFile.text()) as Partial<RunRequest> | null;
   if (!request || typeof request !== 'object' || !request.config || typeof request.config.method !== 'string' || !request.model || !request.data) {
