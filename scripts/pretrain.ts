@@ -30,6 +30,7 @@ import { nodeModelFiles } from '../src/model/node-files';
 import { loadTokenizer, type Tokenizer } from '../src/model/tokenizer';
 import { specEntries } from '../src/model/weights';
 import { meanTokenLoss } from '../src/train/evaluate';
+import { decoderLayout } from '../src/data/layout';
 import { fullParameterGroups, initialWeights, parameterCount, readModelWeights } from '../src/train/full';
 import { learningRate } from '../src/train/schedule';
 
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   const parameters = parameterCount(initial);
   log(`model: ${parameters} parameters (hidden ${s.hidden}, ${s.layers} layers, ${s.heads}/${s['kv-heads']} heads, MLP ${s.intermediate}, vocab ${tokenizer.vocabSize}) on ${gpu.info.description || gpu.info.device || 'a GPU'}`);
 
-  const heldoutLoss = async () => (await meanTokenLoss(model, heldoutRows, pad, s['heldout-batches'])).loss;
+  const heldoutLoss = async () => (await meanTokenLoss(model, heldoutRows, decoderLayout(s['batch-size'], s['seq-len'], pad), s['heldout-batches'])).loss;
   let evalSeconds = performance.now();
   const before = await heldoutLoss();
   evalSeconds = (performance.now() - evalSeconds) / 1000;

@@ -108,6 +108,29 @@ describe('gora finetune and eval', () => {
     });
   }
 
+  it('finetune --method gora on a T5 folder writes a SEQ_2_SEQ_LM adapter with PEFT names; eval and compare run on it; full training is refused', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gora-t5-'));
+    const t5Data = join(out, 'sentiment-t5.jsonl');
+    writeFileSync(t5Data, readFileSync(join(import.meta.dirname, '..', 'public', 'datasets', 'sentiment-t5.jsonl'), 'utf8').split('\n').slice(0, 80).join('\n'));
+    const t5Small = ['--steps', '2', '--batch-size', '2', '--seq-len', '32', '--scan-batches', '2', '--eval-every', '0', '--generate', '1', '--max-new-tokens', '2'];
+    const run = await gora(['finetune', '--model', fixturePath('t5'), '--data', t5Data, '--method', 'gora', '--out', join(out, 'run'), ...t5Small]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^GPU memory: not planned for a T5 model/m);
+    const peft = JSON.parse(readFileSync(join(out, 'run', 'adapter_config.json'), 'utf8'));
+    expect(peft.task_type).toBe('SEQ_2_SEQ_LM');
+    expect(Object.keys(peft.rank_pattern)).toContain('decoder.block.0.layer.1.EncDecAttention.q');
+    const report = JSON.parse(readFileSync(join(out, 'run', 'gora_report.json'), 'utf8'));
+    const evaluated = await gora(['eval', '--model', fixturePath('t5'), '--adapter', join(out, 'run'), '--data', t5Data]);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(Math.abs(JSON.parse(evaluated.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
+    const compared = await gora(['compare', '--model', fixturePath('t5'), '--data', t5Data, '--methods', 'gora,lora', '--out', join(out, 'compare'), ...t5Small]);
+    expect(compared.code, compared.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'compare', 'compare.json'), 'utf8')).runs).toHaveLength(2);
+    const full = await gora(['finetune', '--model', fixturePath('t5'), '--data', t5Data, '--method', 'full', '--out', join(out, 'full'), ...t5Small], { VK_DRIVER_FILES: '/no/such/icd.json' });
+    expect(full.code).toBe(2);
+    expect(full.stderr.trim()).toBe('gora: --method full: full training is for decoder-only models; a T5 model trains adapters (gora, lora, rslora, lora-ga, pissa)');
+  });
+
   it('cuts the batch into micro-batches that fit --gpu-memory, and refuses a budget nothing fits', async () => {
     const { model } = await loadFixture('qwen2');
     // The plan's own dry run for a micro-batch of 2 (checkpoints counted as saved).

@@ -9,7 +9,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
-import { openModel } from '../model/load';
+import { openAnyModel } from '../model/open';
+import { modelKind } from '../train/model-kinds';
 import { checkConfig, defaultConfig, type JobConfig, type Method } from '../train/config';
 import { JobStopped, runJob } from '../train/job';
 import type { JobEvent } from '../train/events';
@@ -57,7 +58,11 @@ export async function compareCommand(argv: string[]): Promise<void> {
 
   // The model and each seed's data split, all read and checked before the GPU is touched.
   const modelDir = modelOrDefault(values);
-  const model = await openModel(await modelDirectory(modelDir));
+  const model = await openAnyModel(await modelDirectory(modelDir));
+  for (const method of methods) {
+    const problem = modelKind(model).methodProblem(method);
+    if (problem) throw new UsageError(`--methods ${method}: ${problem}`);
+  }
   const datasets = new Map<number, Awaited<ReturnType<typeof loadData>>>();
   for (const seed of seeds) datasets.set(seed, await loadData(values, model, { seqLen: shared.seqLen, batchSize: shared.batchSize, seed, valFraction: shared.valFraction, separator: shared.separator }));
   const first = datasets.get(seeds[0])!;

@@ -13,12 +13,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
-import { checkpointDtype, openModel } from '../model/load';
-import { loadWeights } from '../engine/load';
+import { openAnyModel } from '../model/open';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
-import { Transformer } from '../engine/transformer';
+import { modelKind } from '../train/model-kinds';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
-import { checkpointFormat, defaultConfig, type JobConfig } from '../train/config';
+import { defaultConfig, type JobConfig } from '../train/config';
 import { scoreRows } from '../train/evaluate';
 import type { DatasetStats } from '../data/prepare';
 import { SEPARATORS, type Separator } from '../data/separator';
@@ -42,7 +41,8 @@ interface RunReport {
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...DATA_FLAGS, ...settingOptions(DATA_SETTINGS.map(settingRow)), model: { type: 'string' }, adapter: { type: 'string' }, split: { type: 'string' }, weights: { type: 'string' } }, strict: true });
   const split = choiceFlag(values, 'split', ['val', 'test', 'all'] as const, 'val');
-  const model = await openModel(await modelDirectory(modelOrDefault(values)));
+  const model = await openAnyModel(await modelDirectory(modelOrDefault(values)));
+  const kind = modelKind(model);
   const runDir = values.adapter;
   const report = runDir ? await readReport(runDir) : null;
 
@@ -65,7 +65,14 @@ export async function evalCommand(argv: string[]): Promise<void> {
       ? { value: choiceFlag(values, 'weights', WEIGHT_FORMATS, 'f32'), from: 'flag' }
       : reportedFormat
         ? { value: reportedFormat, from: REPORT }
-        : { value: checkpointFormat(checkpointDtype(model)), from: "the checkpoint's dtype" };
+        : { value: kind.weightFormat({ ...defaults, weights: null }, model), from: "the checkpoint's dtype" };
+  let weightsFormat: WeightFormat;
+  try {
+    // The model's kind may hold its weights in one format only (T5: f32).
+    weightsFormat = kind.weightFormat({ ...defaults, weights: format.value }, model);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const shown = (name: string, s: { value: number | string; from: string }) => `${name} ${s.value} (${s.from})`;
   const data = await loadData(values, model, { seqLen: seqLen.value, batchSize: batchSize.value, seed: seed.value, valFraction: valFraction.value, separator: separator.value });
   // Splits the data names itself take no seed and no fraction: saying which were used would mislead.
@@ -90,10 +97,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
 
   const adapters = runDir ? await readAdapter(runDir, model.targets) : null;
   const gpu = await acquireNodeGpu();
-  const weights = await loadWeights(gpu, model, format.value);
-  const transformer = new Transformer(gpu, model.spec, weights.buffers, { B: batchSize.value, T: seqLen.value }, weights.packed);
-  for (const [name, a] of adapters ?? []) transformer.attachAdapter(name, a.rank, a.scale, a.A, a.B);
-  const { loss, accuracy } = await scoreRows(transformer, rows, data.labels, data.plan.pad);
+  const built = await kind.build(gpu, model, { B: batchSize.value, S: seqLen.value, T: data.targetLen }, weightsFormat, () => {});
+  for (const [name, a] of adapters ?? []) built.model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
+  const { loss, accuracy } = await scoreRows(built.model, rows, data.labels, data.layout);
+  built.release();
   gpu.destroy();
   console.log(JSON.stringify({ loss, accuracy, examples: rows.length }));
 }

@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { prepareDataset, type PrepareOptions } from '../data/prepare';
 import { DATA_FORMATS, type DataFormat } from '../data/parse';
 import { acquireNodeGpu } from '../gpu/node';
-import { checkpointDtype, openModel, type OpenedModel } from '../model/load';
+import { openAnyModel, type AnyOpenedModel } from '../model/open';
+import { modelKind, planForDevice } from '../train/model-kinds';
 import { readCompanionFiles } from '../export/full-model';
 import { exportRunFiles } from '../export/run-files';
 import { datasetWarnings } from '../data/warnings';
@@ -23,7 +24,7 @@ import { UsageError } from './errors';
 import { byteSizeFlag, choiceFlag, requiredFlag } from './flags';
 import { applyFlags, flagError, flagRows, methodFlag, resumeFlags, settingOptions } from './setting-flags';
 import type { Gpu } from '../gpu/gpu';
-import { describePlan, deviceBudget, planRun, RunDoesNotFit, type RunPlan } from '../train/memory-plan';
+import { deviceBudget, RunDoesNotFit } from '../train/memory-plan';
 import { modelDirectory } from './logits';
 import { dataOrDefault, modelOrDefault } from './defaults';
 import { loadProgressPrinter } from './progress';
@@ -75,7 +76,9 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
 
   // Everything that can be wrong with the inputs is found here, before the GPU is touched.
   const modelFiles = await modelDirectory(modelDir);
-  const model = await openModel(modelFiles);
+  const model = await openAnyModel(modelFiles);
+  const methodProblem = modelKind(model).methodProblem(method);
+  if (methodProblem) throw new UsageError(`--method ${method}: ${methodProblem}`);
   let data = await loadData(dataValues, model, config);
   const testRows = data.stats.testRows > 0 ? `, ${data.stats.testRows} test` : '';
   const named = data.stats.splitFrom === 'file' ? ' (the splits the file names)' : '';
@@ -123,7 +126,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   let result: JobResult;
   try {
     const plan = fitToGpu(model, config, gpu, gpuMemory, Boolean(checkpoint));
-    log(describePlan(plan));
+    log(plan.description);
     if (plan.config.batchSize !== config.batchSize) data = await loadData(dataValues, model, plan.config);
     config = plan.config;
     result = await runJob({
@@ -162,14 +165,14 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
  * The micro-batch that fits this GPU (memory-plan.ts). A resumed run keeps its checkpoint's, which
  * was planned when it started; only if that no longer fits is it refused.
  */
-function fitToGpu(model: OpenedModel, config: JobConfig, gpu: Gpu, memory: number | null, resumed: boolean): RunPlan {
-  let plan: RunPlan;
+function fitToGpu(model: AnyOpenedModel, config: JobConfig, gpu: Gpu, memory: number | null, resumed: boolean): ReturnType<typeof planForDevice> {
+  let plan: ReturnType<typeof planForDevice>;
   try {
-    plan = planRun(model.spec, config, deviceBudget(gpu.info.limits, memory), checkpointDtype(model));
+    plan = planForDevice(model, config, deviceBudget(gpu.info.limits, memory));
   } catch (error) {
     throw error instanceof RunDoesNotFit ? new UsageError(error.message) : error;
   }
-  if (resumed && plan.reason) throw new UsageError(`the checkpoint's micro-batch of ${config.batchSize} rows no longer fits: ${plan.reason}; continue it on a GPU with more memory (or a larger --gpu-memory)`);
+  if (resumed && plan.plan?.reason) throw new UsageError(`the checkpoint's micro-batch of ${config.batchSize} rows no longer fits: ${plan.plan.reason}; continue it on a GPU with more memory (or a larger --gpu-memory)`);
   return plan;
 }
 
@@ -234,7 +237,7 @@ function withResumeHint(error: unknown, dir: string | null, lastStep: number, st
 }
 
 /** Reads and prepares --data for this model and settings; data problems become usage errors (exit 2). */
-export async function loadData(values: Record<string, unknown>, model: OpenedModel, settings: Pick<PrepareOptions, 'seqLen' | 'batchSize' | 'seed' | 'valFraction' | 'separator'>) {
+export async function loadData(values: Record<string, unknown>, model: AnyOpenedModel, settings: Pick<PrepareOptions, 'seqLen' | 'batchSize' | 'seed' | 'valFraction' | 'separator'>) {
   const file = dataOrDefault(values);
   if (!model.tokenizer) throw new UsageError('the model folder has no tokenizer.json, which the data needs');
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -247,7 +250,8 @@ export async function loadData(values: Record<string, unknown>, model: OpenedMod
       : typeof values['prompt-column'] === 'string' || typeof values['completion-column'] === 'string'
         ? { promptColumn: String(values['prompt-column'] ?? 'prompt'), completionColumn: String(values['completion-column'] ?? 'completion') }
         : undefined;
-  return prepareDataset(text, basename(file), model.tokenizer, { ...settings, format, columns, packing: Boolean(values.packing) });
+  const seq2seq = modelKind(model).seq2seq(model) ?? undefined;
+  return prepareDataset(text, basename(file), model.tokenizer, { ...settings, format, columns, packing: Boolean(values.packing), seq2seq });
 }
 
 function log(message: string): void {

@@ -36,7 +36,7 @@ export async function t5Logits(files: ModelFiles, options: { text: string; targe
   const [S, T, V] = [inputIds.length, labels.length, model.spec.vocabSize];
   const gpu = await acquireNodeGpu();
   const forward = new T5Model(gpu, model.spec, await readT5Weights(model));
-  const logits = await forward.logits({ B: 1, S, T, inputIds: Uint32Array.from(inputIds), attentionMask: new Float32Array(S).fill(1), decoderInputIds });
+  const logits = await forward.logitsOf({ B: 1, S, T, inputIds: Uint32Array.from(inputIds), attentionMask: new Float32Array(S).fill(1), decoderInputIds });
   forward.destroy();
   gpu.destroy();
   await writeFile(

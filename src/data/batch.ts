@@ -29,6 +29,18 @@ export interface Batch {
   targets: Int32Array;
   /** Targets ≥ 0: the denominator of the batch's mean token loss; never 0. */
   count: number;
+  /**
+   * Encoder-decoder models (./seq2seq.ts): the encoder's input, each row padded to one length. The
+   * decoder's side is then tokens (its input, the labels shifted right) and targets (the labels).
+   */
+  source?: SourceSide;
+}
+
+/** The encoder's input of a batch: ids [B, S] padded with the pad id, mask [B, S] (1: token, 0: padding). */
+export interface SourceSide {
+  ids: Uint32Array;
+  mask: Float32Array;
+  length: number;
 }
 
 /**

@@ -66,6 +66,8 @@ export interface ScheduleOptions {
   seqLen: number;
   padId: number;
   seed: number;
+  /** Rows to a batch; by default makeBatch's decoder-only layout (an encoder-decoder model's: ./seq2seq.ts). */
+  batchOf?: (rows: readonly TokenSequence[]) => Batch;
 }
 
 /**
@@ -95,9 +97,9 @@ export class BatchSchedule {
     if (!Number.isSafeInteger(epoch) || epoch < 0 || !Number.isSafeInteger(index) || index < 0 || index >= this.batchesPerEpoch) {
       throw new RangeError(`no batch at epoch ${epoch}, index ${index} (an epoch has ${this.batchesPerEpoch} batches)`);
     }
-    const { batchSize, seqLen, padId } = this.options;
-    const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize);
-    return makeBatch(picked.map((i) => this.rows[i]), batchSize, seqLen, padId);
+    const { batchSize, seqLen, padId, batchOf } = this.options;
+    const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize).map((i) => this.rows[i]);
+    return batchOf ? batchOf(picked) : makeBatch(picked, batchSize, seqLen, padId);
   }
 
   /** Position of the step-th batch (0-based) counted from the start of training. */

@@ -3,11 +3,13 @@
 // the data can be unusable is found here, as a DataError that says what to change, before any GPU
 // work starts.
 
-import { makeBatch, packSequences, type Batch } from './batch';
+import { packSequences, type Batch } from './batch';
+import { decoderLayout, seq2seqLayout, type RowLayout } from './layout';
+import { seq2seqLabelIds, seq2seqSequence, type Seq2SeqIds } from './seq2seq';
 import type { ColumnChoice } from './csv';
 import { BatchSchedule, splitTrainVal, type BatchPosition } from './dataset';
 import { DataError } from './errors';
-import type { Example } from './example';
+import { isCompletion, type Example } from './example';
 import { detectLabels, type LabelSet } from './labels';
 import { parseDataset, type DataFormat } from './parse';
 import { DEFAULT_SEPARATOR, gluedExcerpt, isGlued, joinExample, SEPARATORS, type Separator } from './separator';
@@ -31,6 +33,11 @@ export interface PrepareOptions {
   packing?: boolean;
   /** Put between a prompt and a completion that have no whitespace between them (./separator.ts); default space. */
   separator?: Separator;
+  /**
+   * For an encoder-decoder model: prompts become the encoder's input and completions the decoder's
+   * labels (./seq2seq.ts), each side at most T tokens; no separator, no packing, no plain text.
+   */
+  seq2seq?: Seq2SeqIds;
 }
 
 export interface DatasetStats {
@@ -71,6 +78,10 @@ export interface ClassLabels extends LabelSet {
 export interface PreparedDataset {
   file: string;
   seqLen: number;
+  /** Decoder positions of a batch: T, or for an encoder-decoder model the longest labels (EOS included). */
+  targetLen: number;
+  /** How the model reads the rows (./layout.ts): batches, and the rows evaluation scores. */
+  layout: RowLayout;
   batchSize: number;
   packing: boolean;
   plan: TokenPlan;
@@ -113,6 +124,13 @@ function noUsableExamples(file: string, seqs: readonly TokenSequence[], tooLong:
   return new DataError(file, `no usable examples: ${tooLong.length} are longer than the sequence length ${seqLen} and ${empty} are empty: raise the sequence length or fix the data`);
 }
 
+/** What an encoder-decoder model cannot learn from: plain text (no prompt → completion), packing. */
+function checkSeq2Seq(file: string, examples: readonly Example[], packing: boolean): void {
+  if (packing) throw new DataError(file, 'packing joins examples into one sequence, and an encoder-decoder model (T5) reads each prompt and completion apart: turn packing off');
+  const text = examples.findIndex((example) => !isCompletion(example));
+  if (text >= 0) throw new DataError(file, `example ${text + 1} is plain text, and an encoder-decoder model (T5) learns prompt → completion pairs: give every example a prompt and a completion`);
+}
+
 function targets(rows: readonly TokenSequence[]): number {
   return rows.reduce((sum, row) => sum + countTargets(row), 0);
 }
@@ -124,14 +142,23 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   const parsed = parseDataset(text, file, { format: options.format, columns: options.columns, chat: tokenizer });
   const { format } = parsed;
   const separator = options.separator ?? DEFAULT_SEPARATOR;
-  const examples = parsed.examples.map((example) => joinExample(example, separator));
+  const seq2seq = options.seq2seq ?? null;
+  // The encoder and the decoder each see one part: nothing joins them.
+  const examples = seq2seq ? parsed.examples : parsed.examples.map((example) => joinExample(example, separator));
   if (examples.length === 0) {
     if (text.trim() === '') throw new DataError(file, 'is empty: choose a file with training examples');
     throw new DataError(file, 'holds no examples (only blank lines or a header): add training examples');
   }
+  if (seq2seq) checkSeq2Seq(file, examples, packing);
 
   const plan = tokenPlan(tokenizer);
-  const seqs = examples.map((example) => tokenizeExample(example, tokenizer, plan));
+  const cut = new Set<number>();
+  const seqs = examples.map((example, i) => {
+    if (!seq2seq || !isCompletion(example)) return tokenizeExample(example, tokenizer, plan);
+    const { row, truncated } = seq2seqSequence(example, tokenizer, seq2seq, seqLen);
+    if (truncated) cut.add(i);
+    return row;
+  });
 
   // Which examples survive, and the rows each gives; packing cuts across examples later instead.
   const rowsOf = new Map<number, TokenSequence[]>();
@@ -140,13 +167,14 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   let truncated = 0;
   let split = 0;
   seqs.forEach((seq, i) => {
-    // With packing nothing is cut here (an unbounded length only sorts out the empty examples).
-    const outcome = fitSequence(seq, packing ? Number.MAX_SAFE_INTEGER : seqLen);
+    // With packing nothing is cut here (an unbounded length only sorts out the empty examples); an
+    // encoder-decoder row was cut side by side when tokenised.
+    const outcome = fitSequence(seq, packing || seq2seq ? Number.MAX_SAFE_INTEGER : seqLen);
     if (outcome.status === 'too-long') tooLong.push(i);
     else if (outcome.status === 'empty') empty++;
     else {
       rowsOf.set(i, outcome.rows);
-      if (outcome.truncated) truncated++;
+      if (outcome.truncated || cut.has(i)) truncated++;
       if (outcome.split) split++;
     }
   });
@@ -163,10 +191,14 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   if (train.length === 0) throw new DataError(file, 'packing leaves no training row with a target: turn packing off or add data');
 
   const found = detectLabels(usable.map((i) => examples[i]));
-  const labels: ClassLabels | null = found ? { ...found, tokens: found.labels.map((label) => completionIds(label, tokenizer, plan)) } : null;
+  const labelIds = (label: string) => (seq2seq ? seq2seqLabelIds(label, tokenizer, seq2seq) : completionIds(label, tokenizer, plan));
+  const labels: ClassLabels | null = found ? { ...found, tokens: found.labels.map(labelIds) } : null;
 
-  const glued = examples.filter(isGlued);
-  const schedule = new BatchSchedule(train, { batchSize, seqLen, padId: plan.pad, seed });
+  const glued = seq2seq ? [] : examples.filter(isGlued);
+  // The decoder needs room for the longest labels of any row and of any label candidate.
+  const targetLen = seq2seq ? Math.max(1, ...[...train, ...val, ...test].map((row) => row.ids.length - promptLength(row)), ...(labels?.tokens.map((l) => l.length) ?? [])) : seqLen;
+  const layout = seq2seq ? seq2seqLayout(seq2seq, batchSize, seqLen, targetLen) : decoderLayout(batchSize, seqLen, plan.pad);
+  const schedule = new BatchSchedule(train, { batchSize, seqLen, padId: plan.pad, seed, batchOf: layout.batchOf });
   const stats: DatasetStats = {
     format,
     examples: examples.length,
@@ -190,6 +222,8 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   return {
     file,
     seqLen,
+    targetLen,
+    layout,
     batchSize,
     packing,
     plan,
@@ -209,7 +243,7 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
       if (!Number.isSafeInteger(index) || index < 0 || index >= valBatchCount) {
         throw new RangeError(`no validation batch ${index} (there are ${valBatchCount})`);
       }
-      return makeBatch(val.slice(index * batchSize, (index + 1) * batchSize), batchSize, seqLen, plan.pad);
+      return layout.batchOf(val.slice(index * batchSize, (index + 1) * batchSize));
     },
   };
 }

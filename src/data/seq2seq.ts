@@ -5,6 +5,9 @@
 // writes them; a side longer than its length keeps its start and its end-of-sequence token.
 
 import type { CompletionExample } from './example';
+import type { Batch } from './batch';
+import type { DataTokenizer, TokenSequence } from './tokenize';
+import { promptLength } from './tokenize';
 
 /** What tokenising needs: a tokenizer that encodes text, and the ids the model names. */
 export interface Seq2SeqTokens {
@@ -81,5 +84,60 @@ export function seq2seqManifestRow(batch: Seq2SeqBatch, b: number): { input_ids:
     input_ids: Array.from(batch.inputIds.subarray(b * S, (b + 1) * S)),
     attention_mask: Array.from(batch.attentionMask.subarray(b * S, (b + 1) * S)),
     labels: Array.from(batch.labels.subarray(b * T, (b + 1) * T)),
+  };
+}
+
+/** The ids an encoder-decoder model names for its data (config.json's). */
+export interface Seq2SeqIds {
+  eos: number;
+  pad: number;
+  decoderStart: number;
+}
+
+/**
+ * An example as one row of the data pipeline: the source's ids (mask 0), then the labels' (mask 1),
+ * so that splitting, label detection and scheduling treat it as they treat a prompt and its
+ * completion; promptLength(row) is where the source ends. Each side is at most `length` tokens.
+ */
+export function seq2seqSequence(example: CompletionExample, tokenizer: DataTokenizer, ids: Seq2SeqIds, length: number): { row: TokenSequence; truncated: boolean } {
+  const encode = (text: string) => tokenizer.encode(text, { addSpecialTokens: false });
+  const { inputIds, labels, truncated } = seq2seqRow(example, { ...ids, encode }, length, length);
+  const row = { ids: new Uint32Array(inputIds.length + labels.length), mask: new Uint8Array(inputIds.length + labels.length), kind: 'completion' as const };
+  row.ids.set(inputIds);
+  row.ids.set(labels, inputIds.length);
+  row.mask.fill(1, inputIds.length);
+  return { row, truncated };
+}
+
+/** A label's ids as the rows hold them: its tokens and EOS. */
+export function seq2seqLabelIds(label: string, tokenizer: DataTokenizer, ids: Seq2SeqIds): number[] {
+  return withEos(tokenizer.encode(label, { addSpecialTokens: false }), ids.eos, Number.MAX_SAFE_INTEGER).ids;
+}
+
+/**
+ * Rows made by seq2seqSequence as a batch of B rows: the encoder's input padded to S as the source,
+ * the decoder's input (labels shifted right) as tokens and the labels padded to T as targets.
+ */
+export function seq2seqBatchOf(ids: Seq2SeqIds, B: number, S: number, T: number): (rows: readonly TokenSequence[]) => Batch {
+  return (rows) => {
+    if (rows.length === 0) throw new RangeError(`a batch takes 1 to ${B} rows, got 0`);
+    const split = rows.map((row) => {
+      const end = promptLength(row);
+      return { inputIds: row.ids.subarray(0, end), labels: Int32Array.from(row.ids.subarray(end)), truncated: false };
+    });
+    const batch = seq2seqBatch(split, B, S, T, ids);
+    const count = batch.labels.reduce((n, label) => n + (label >= 0 ? 1 : 0), 0);
+    if (count === 0) throw new RangeError('a batch with no counted target (every label is -100)');
+    return {
+      batchSize: B,
+      seqLen: T,
+      rows: rows.length,
+      inputIds: batch.decoderInputIds,
+      labels: batch.labels,
+      tokens: batch.decoderInputIds,
+      targets: batch.labels,
+      count,
+      source: { ids: batch.inputIds, mask: batch.attentionMask, length: S },
+    };
   };
 }

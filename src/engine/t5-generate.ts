@@ -3,20 +3,24 @@
 // is re-run each step: simple, and cheap at the lengths labels and samples have; no key/value cache yet).
 
 import type { T5Model } from './t5-model';
+import type { GreedyOptions } from './trainable';
 
-/** Greedy tokens after the source (EOS included when reached), at most `maxNewTokens`. */
-export async function t5GenerateGreedy(model: T5Model, inputIds: Uint32Array, maxNewTokens: number): Promise<number[]> {
-  const { vocabSize: V, decoderStartTokenId, eosTokenId } = model.spec;
+/** Greedy tokens after the source (the stop token included when reached; by default EOS), at most `maxNewTokens`. */
+export async function t5GenerateGreedy(model: T5Model, inputIds: Uint32Array, options: Pick<GreedyOptions, 'maxNewTokens' | 'onPass'> & { stopToken?: number | null }): Promise<number[]> {
+  const { vocabSize: V, decoderStartTokenId } = model.spec;
+  const { maxNewTokens } = options;
+  const stopToken = options.stopToken === undefined ? model.spec.eosTokenId : options.stopToken;
   const attentionMask = new Float32Array(inputIds.length).fill(1);
   const generated: number[] = [];
   while (generated.length < maxNewTokens) {
     const decoderInputIds = Uint32Array.from([decoderStartTokenId, ...generated]);
-    const logits = await model.logits({ B: 1, S: inputIds.length, T: decoderInputIds.length, inputIds, attentionMask, decoderInputIds });
+    const logits = await model.logitsOf({ B: 1, S: inputIds.length, T: decoderInputIds.length, inputIds, attentionMask, decoderInputIds });
+    options.onPass?.();
     const last = logits.subarray((decoderInputIds.length - 1) * V);
     let best = 0;
     for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
     generated.push(best);
-    if (best === eosTokenId) break;
+    if (best === stopToken) break;
   }
   return generated;
 }
@@ -36,7 +40,7 @@ export async function t5PickLabels(model: T5Model, sources: readonly Uint32Array
     inputIds.set(source, b * S);
     attentionMask.fill(1, b * S, b * S + source.length);
   });
-  const logits = await model.logits({ B, S, T: 1, inputIds, attentionMask, decoderInputIds: new Uint32Array(B).fill(decoderStartTokenId) });
+  const logits = await model.logitsOf({ B, S, T: 1, inputIds, attentionMask, decoderInputIds: new Uint32Array(B).fill(decoderStartTokenId) });
   return sources.map((_, b) => {
     const scores = labelFirstTokens.map((token) => logits[b * V + token]);
     return scores.indexOf(Math.max(...scores));

@@ -5,8 +5,11 @@
 // kernels — embedding, RMS norm, linear layers, attention for encoder-decoder models (queries and
 // keys of different lengths, key padding masks, the relative position bias), ReLU or gated GELU,
 // residual adds: each op records on a tape how to pass its output's gradient back, and the tape is
-// played backward in the same command buffer. The optimiser step and the job are still to come:
-// this is the model a T5 run will train.
+// played backward in the same command buffer.
+// Built with a batch shape it is a TrainableModel (./trainable.ts), which the scan, the
+// initialisations and the job train: the gradients it takes then are the adapters' and the frozen
+// weights the scan tracks, nothing else. A pass's activations are made for it and freed at the
+// start of the next.
 
 import type { Gpu } from '../gpu/gpu';
 import type { Encoder } from '../gpu/encoder';
@@ -20,6 +23,10 @@ import { positionBiasBackward, positionBiasForward } from './ops/position-bias';
 import { gegluBackward, gegluForward, reluBackward, reluForward } from './ops/activation';
 import { axpy, scale } from './ops/elementwise';
 import { crossEntropy } from './ops/crossentropy';
+import type { LoraAdapter } from './linear';
+import type { AdapterBuffers, GreedyOptions, ModelBatch } from './trainable';
+import { t5GenerateGreedy } from './t5-generate';
+import { t5TensorShapes } from '../model/t5-load';
 
 export interface T5Batch {
   B: number;
@@ -32,6 +39,13 @@ export interface T5Batch {
   decoderInputIds: Uint32Array; // [B, T]
 }
 
+/** B examples, each S encoder and T decoder positions: the shape a TrainableModel's batches have. */
+export interface T5Shape {
+  B: number;
+  S: number;
+  T: number;
+}
+
 /** A tensor of the forward pass and, when gradients are taken, its gradient buffer (zeroed). */
 interface Value {
   data: GPUBuffer;
@@ -40,21 +54,50 @@ interface Value {
 
 export class T5Model {
   private readonly weights = new Map<string, GPUBuffer>();
-  /** Buffers of one call, destroyed at its end. */
+  /** Each tensor's shape, by checkpoint name. */
+  private readonly shapes: Map<string, number[]>;
+  /** Buffers of one pass, freed when the next starts (or by finish). */
   private readonly scratch: GPUBuffer[] = [];
   private readonly steps: Array<(enc: Encoder) => void> = [];
-  private readonly weightGrads = new Map<string, GPUBuffer>();
+  /** The scan's ∂L/∂W of frozen linear weights, by weight name. */
+  private readonly tracked = new Map<string, GPUBuffer>();
+  /** gradients() and full training (trackParameterGradients): every weight's gradient, by name. */
+  private everyGradient: Map<string, GPUBuffer> | null = null;
   /** LoRA adapters by the weight name of the linear layer they sit on. */
-  private readonly adapters = new Map<string, { rank: number; scale: number; A: GPUBuffer; B: GPUBuffer }>();
+  readonly adapters = new Map<string, AdapterBuffers>();
+  /** Each stack's relative position bucket of every (query, key) pair, by stack and length. */
+  private readonly pairTables = new Map<string, GPUBuffer>();
   private recording = false;
+  /** Set by forward with a gradient scale: the tape backward plays. */
+  private taped = false;
+  /** With a batch shape: the batch in use and the buffers of a TrainableModel. */
+  private current: { batch: T5Batch; targets: GPUBuffer } | null = null;
+  private readonly fixed: { losses: GPUBuffer; logits: GPUBuffer; targets: GPUBuffer } | null;
+  readonly shape: { B: number; T: number };
+  readonly N: number;
 
-  /** `weights`: every tensor by its checkpoint name, f32. */
+  /**
+   * `weights`: every tensor by its checkpoint name, f32. With `batchShape` the model also takes
+   * batches of that shape through useBatch, forward and backward (./trainable.ts); logits() and
+   * gradients() take any shape either way.
+   */
   constructor(
     readonly gpu: Gpu,
     readonly spec: T5Spec,
     weights: ReadonlyMap<string, Float32Array>,
+    readonly batchShape: T5Shape | null = null,
   ) {
+    this.shapes = new Map(t5TensorShapes(spec));
     for (const [name, data] of weights) this.weights.set(name, gpu.upload(name, data));
+    this.shape = { B: batchShape?.B ?? 0, T: batchShape?.T ?? 0 };
+    this.N = this.shape.B * this.shape.T;
+    this.fixed = batchShape
+      ? { losses: gpu.createBuffer('losses', this.N * 4), logits: gpu.createBuffer('logits', this.N * spec.vocabSize * 4), targets: gpu.createBuffer('labels', this.N * 4) }
+      : null;
+  }
+
+  get vocabSize(): number {
+    return this.spec.vocabSize;
   }
 
   private w(name: string): GPUBuffer {
@@ -77,16 +120,160 @@ export class T5Model {
     if (this.recording) this.steps.push(back);
   }
 
-  /** A LoRA adapter on the linear layer whose weight is `name`: y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ, A [rank, in], B [out, rank]. */
-  attachAdapter(name: string, rank: number, scale: number, A: Float32Array, B: Float32Array): void {
-    this.w(name);
-    this.adapters.set(name, { rank, scale, A: this.gpu.upload(`${name} lora_A`, A), B: this.gpu.upload(`${name} lora_B`, B) });
+  /** [out, in] of a linear layer's weight, refusing any other name. */
+  private linearShape(name: string): { out: number; in: number } {
+    const shape = this.shapes.get(name);
+    if (!shape || shape.length !== 2 || !/\.(q|k|v|o|wi|wi_0|wi_1|wo)\.weight$/.test(name)) throw new RangeError(`"${name}" is not a linear layer of this T5 model`);
+    return { out: shape[0], in: shape[1] };
   }
 
-  /** The gradient buffer of a weight (or an adapter's `<weight>.lora_A` / `.lora_B`), zeroed when made. */
-  private weightGrad(name: string, of: GPUBuffer = this.w(name)): GPUBuffer {
-    let grad = this.weightGrads.get(name);
-    if (!grad) this.weightGrads.set(name, (grad = this.gpu.createBuffer(`d ${name}`, of.size)));
+  /** A LoRA adapter on the linear layer whose weight is `name`: y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ, A [rank, in], B [out, rank]. */
+  attachAdapter(name: string, rank: number, scale: number, A: Float32Array, B: Float32Array): AdapterBuffers {
+    const { out, in: n } = this.linearShape(name);
+    if (A.length !== rank * n || B.length !== out * rank) throw new RangeError(`adapter ${name}: A must be [${rank}, ${n}] and B [${out}, ${rank}], got ${A.length} and ${B.length} values`);
+    this.detachAdapter(name);
+    const adapter = {
+      rank,
+      scale,
+      A: this.gpu.upload(`${name} lora_A`, A),
+      B: this.gpu.upload(`${name} lora_B`, B),
+      dA: this.gpu.createBuffer(`${name} lora dA`, A.length * 4),
+      dB: this.gpu.createBuffer(`${name} lora dB`, B.length * 4),
+    };
+    this.adapters.set(name, adapter);
+    return adapter;
+  }
+
+  detachAdapter(name: string): void {
+    const adapter = this.adapters.get(name);
+    if (!adapter) return;
+    for (const buffer of [adapter.A, adapter.B, adapter.dA, adapter.dB]) buffer.destroy();
+    this.adapters.delete(name);
+  }
+
+  /** Makes backward accumulate ∂L/∂W [out, in] of a frozen linear weight, from zero. */
+  trackWeightGradient(name: string): GPUBuffer {
+    const { out, in: n } = this.linearShape(name);
+    let buffer = this.tracked.get(name);
+    if (!buffer) this.tracked.set(name, (buffer = this.gpu.createBuffer(`${name} dW`, out * n * 4)));
+    return buffer;
+  }
+
+  untrackWeightGradients(): void {
+    for (const buffer of this.tracked.values()) buffer.destroy();
+    this.tracked.clear();
+  }
+
+  /** The scan of a T5 model runs in one pass: its gradients stay on the GPU. */
+  async offloadWeightGradients(): Promise<void> {
+    throw new RangeError('a T5 scan runs in one pass: use 1 scan pass');
+  }
+
+  weightGradient(name: string): GPUBuffer {
+    const buffer = this.tracked.get(name);
+    if (!buffer) throw new Error(`no weight gradient is tracked for ${name}`);
+    return buffer;
+  }
+
+  linearWeight(name: string): GPUBuffer {
+    this.linearShape(name);
+    return this.w(name);
+  }
+
+  /** Encoder blocks from 0, then decoder blocks after them. */
+  layerOf(name: string): number {
+    const match = /^(encoder|decoder)\.block\.(\d+)\./.exec(name);
+    if (!match) throw new RangeError(`"${name}" is not in a T5 block`);
+    return Number(match[2]) + (match[1] === 'decoder' ? this.spec.encoderLayers : 0);
+  }
+
+  /** A batch of the model's shape: the decoder's input as tokens, the labels as targets, the encoder's input as source. */
+  useBatch(batch: ModelBatch): void {
+    const shape = this.batchShape;
+    if (!shape || !this.fixed) throw new Error('this T5 model was built without a batch shape');
+    const { B, S, T } = shape;
+    const source = batch.source;
+    if (!source) throw new RangeError('a T5 batch needs the encoder\'s input (source)');
+    if (source.ids.length !== B * S || source.mask.length !== B * S || batch.tokens.length !== B * T || batch.targets.length !== B * T) {
+      throw new RangeError(`a T5 batch needs ${B} × ${S} source and ${B} × ${T} decoder tokens, got ${source.ids.length} and ${batch.tokens.length}`);
+    }
+    const V = this.spec.vocabSize;
+    for (const ids of [source.ids, batch.tokens]) {
+      const at = ids.findIndex((id) => id >= V);
+      if (at >= 0) throw new RangeError(`token id ${ids[at]} at position ${at} is outside the vocabulary (${V})`);
+    }
+    const bad = batch.targets.findIndex((t) => t >= V || (t < 0 && t !== -100));
+    if (bad >= 0) throw new RangeError(`label ${batch.targets[bad]} at position ${bad} is neither a token id nor -100`);
+    this.gpu.write(this.fixed.targets, batch.targets);
+    this.current = { batch: { B, S, T, inputIds: source.ids, attentionMask: source.mask, decoderInputIds: batch.tokens }, targets: this.fixed.targets };
+  }
+
+  /** Per-row losses [B·T] of the last forward. */
+  get losses(): GPUBuffer {
+    if (!this.fixed) throw new Error('this T5 model was built without a batch shape');
+    return this.fixed.losses;
+  }
+
+  /** Logits [B·T, vocab] of the last forward without a gradient scale. */
+  get logits(): GPUBuffer {
+    if (!this.fixed) throw new Error('this T5 model was built without a batch shape');
+    return this.fixed.logits;
+  }
+
+  /**
+   * The batch's losses; with a gradient scale (1 / counted labels) the tape is recorded and the
+   * logits' gradient seeded, for backward.
+   */
+  forward(enc: Encoder, gradScale: number | null): void {
+    if (!this.current || !this.fixed) throw new Error('forward needs a batch (useBatch)');
+    this.finish();
+    this.recording = gradScale !== null;
+    const logits = this.run(enc, this.current.batch);
+    crossEntropy(enc, this.fixed.losses, logits.data, this.current.targets, this.N, this.spec.vocabSize, gradScale);
+    // With a scale the logits became their gradient in place.
+    if (logits.grad) enc.copy(logits.data, logits.grad, logits.data.size);
+    else enc.copy(logits.data, this.fixed.logits, logits.data.size);
+    this.taped = this.recording;
+  }
+
+  /** Adds the last forward's gradients into the adapters' and the tracked weights'. */
+  backward(enc: Encoder, downTo = 0): void {
+    if (downTo > 0) throw new RangeError('a T5 backward runs through every layer');
+    if (!this.taped) throw new Error('backward needs a forward with a gradient scale first');
+    for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i](enc);
+    this.taped = false;
+  }
+
+  /** Greedy tokens after each source (one at a time), at most maxNewTokens each. */
+  async generateGreedy(prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
+    const out: number[][] = [];
+    for (const prompt of prompts) out.push(await t5GenerateGreedy(this, prompt, options));
+    return out;
+  }
+
+  /**
+   * Full training: makes backward accumulate ∂L/∂θ of every weight (from zero), with its shape;
+   * returns the weights and their gradients by checkpoint name.
+   */
+  trackParameterGradients(): { weights: ReadonlyMap<string, GPUBuffer>; gradients: ReadonlyMap<string, GPUBuffer> } {
+    if (this.tracked.size > 0) throw new Error('trackParameterGradients: this model tracks scan gradients; untrack them first');
+    this.everyGradient ??= new Map();
+    for (const name of this.weights.keys()) this.everyGrad(name);
+    return { weights: this.weights, gradients: this.everyGradient };
+  }
+
+  /** Every weight as it now stands, by checkpoint name. */
+  async readWeights(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const [name, buffer] of this.weights) out.set(name, await this.gpu.readF32(buffer));
+    return out;
+  }
+
+  /** The gradient buffer of a weight in gradients(), zeroed when made. */
+  private everyGrad(name: string): GPUBuffer | null {
+    if (!this.everyGradient) return null;
+    let grad = this.everyGradient.get(name);
+    if (!grad) this.everyGradient.set(name, (grad = this.gpu.createBuffer(`d ${name}`, this.w(name).size)));
     return grad;
   }
 
@@ -94,18 +281,11 @@ export class T5Model {
   private linear(enc: Encoder, x: Value, name: string, out: number, inFeatures: number, rows: number): Value {
     const layer = { name, out, in: inFeatures, weight: this.w(name), bias: null };
     const attached = this.adapters.get(name);
-    const adapter = attached
-      ? {
-          ...attached,
-          dA: this.weightGrad(`${name}.lora_A`, attached.A),
-          dB: this.weightGrad(`${name}.lora_B`, attached.B),
-          u: this.buffer(`${name} x·Aᵀ`, rows * attached.rank),
-          du: this.buffer(`${name} d(x·Aᵀ)`, rows * attached.rank),
-        }
-      : null;
+    // x·Aᵀ is saved for backward, per pass: the same adapter sees B·S or B·T rows by where it sits.
+    const adapter: LoraAdapter | null = attached ? { ...attached, u: this.buffer(`${name} x·Aᵀ`, rows * attached.rank), du: this.buffer(`${name} d(x·Aᵀ)`, rows * attached.rank) } : null;
     const y = this.value(name, rows * out);
     linearForward(enc, y.data, x.data, layer, adapter, rows);
-    this.record((e) => linearBackward(e, x.grad, y.grad!, x.data, layer, adapter, this.weightGrad(name), rows));
+    this.record((e) => linearBackward(e, x.grad, y.grad!, x.data, layer, adapter, this.everyGrad(name) ?? this.tracked.get(name) ?? null, rows));
     return y;
   }
 
@@ -114,7 +294,7 @@ export class T5Model {
     const rstd = this.buffer(`${name} rstd`, rows);
     const y = this.value(name, rows * C);
     rmsnormForward(enc, y.data, rstd, x.data, this.w(name), rows, C, eps);
-    this.record((e) => rmsnormBackward(e, x.grad!, this.weightGrad(name), y.grad!, x.data, this.w(name), rstd, rows, C));
+    this.record((e) => rmsnormBackward(e, x.grad!, this.everyGrad(name), y.grad!, x.data, this.w(name), rstd, rows, C));
     return y;
   }
 
@@ -135,19 +315,27 @@ export class T5Model {
     const C = this.spec.dModel;
     const out = this.value('embedding', rows * C);
     embeddingForward(enc, out.data, ids, this.w('shared.weight'), null, rows, length, C);
-    this.record((e) => embeddingBackward(e, this.weightGrad('shared.weight'), null, out.grad!, ids, rows, length, C));
+    // Only gradients() trains the embedding; nothing else lies under it.
+    this.record((e) => {
+      const grad = this.everyGrad('shared.weight');
+      if (grad) embeddingBackward(e, grad, null, out.grad!, ids, rows, length, C);
+    });
     return out;
   }
 
   private positionBias(enc: Encoder, stack: 'encoder' | 'decoder', length: number): Value {
     const { heads: H, buckets } = this.spec;
     const name = `${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`;
-    const pairs = this.gpu.upload(`${stack} pair buckets`, pairBuckets(this.spec, length, length, stack === 'encoder'));
-    this.scratch.push(pairs);
+    const key = `${stack} ${length}`;
+    let pairs = this.pairTables.get(key);
+    if (!pairs) this.pairTables.set(key, (pairs = this.gpu.upload(`${stack} pair buckets`, pairBuckets(this.spec, length, length, stack === 'encoder'))));
     const shape = { H, Tq: length, Tk: length, buckets };
     const bias = this.value(`${stack} position bias`, H * length * length);
     positionBiasForward(enc, bias.data, this.w(name), pairs, shape);
-    this.record((e) => positionBiasBackward(e, this.weightGrad(name), bias.grad!, pairs, shape));
+    this.record((e) => {
+      const grad = this.everyGrad(name);
+      if (grad) positionBiasBackward(e, grad, bias.grad!, pairs, shape);
+    });
     return bias;
   }
 
@@ -163,9 +351,9 @@ export class T5Model {
     const full = { ...shape, H, D, scale: 1 };
     const inputs = { q: q.data, k: k.data, v: v.data, bias: bias?.data ?? null, mask };
     seq2seqAttentionForward(enc, heads.data, lse, inputs, full);
+    const delta = this.recording ? this.buffer(`${prefix} delta`, shape.B * H * shape.Tq) : null;
     this.record((e) => {
-      const delta = this.buffer(`${prefix} delta`, shape.B * H * shape.Tq);
-      seq2seqAttentionBackward(e, { dq: q.grad!, dk: k.grad!, dv: v.grad!, dbias: bias?.grad ?? null, delta }, heads.grad!, heads.data, lse, inputs, full);
+      seq2seqAttentionBackward(e, { dq: q.grad!, dk: k.grad!, dv: v.grad!, dbias: bias?.grad ?? null, delta: delta! }, heads.grad!, heads.data, lse, inputs, full);
     });
     return this.linear(enc, heads, `${prefix}.o.weight`, C, H * D, rowsQ);
   }
@@ -237,10 +425,12 @@ export class T5Model {
     for (const buffer of this.scratch.splice(0)) buffer.destroy();
     this.steps.length = 0;
     this.recording = false;
+    this.taped = false;
   }
 
   /** Logits [B, T, vocab] of the batch. */
-  async logits(batch: T5Batch): Promise<Float32Array> {
+  async logitsOf(batch: T5Batch): Promise<Float32Array> {
+    this.finish();
     let logits: Value | null = null;
     await this.gpu.run('t5 forward', (enc) => (logits = this.run(enc, batch)));
     const result = await this.gpu.readF32(logits!.data, batch.B * batch.T * this.spec.vocabSize);
@@ -250,38 +440,55 @@ export class T5Model {
 
   /**
    * The mean cross-entropy over the labels [B, T] that are not −100, and its gradient with respect
-   * to every weight, by checkpoint name (an adapter's as `<weight>.lora_A`, `.lora_B`).
+   * to every weight, by checkpoint name, and to every adapter (as `<weight>.lora_A`, `.lora_B`).
    */
   async gradients(batch: T5Batch, labels: Int32Array): Promise<{ loss: number; count: number; grads: Map<string, Float32Array> }> {
     const rows = batch.B * batch.T;
     const count = labels.filter((label) => label !== -100).length;
     if (count === 0) throw new RangeError('the batch has no label to learn (every one is −100)');
+    if (this.everyGradient) throw new Error('gradients: this model is in full training (trackParameterGradients)');
+    this.finish();
     this.recording = true;
-    for (const grad of this.weightGrads.values()) grad.destroy();
-    this.weightGrads.clear();
-    const losses = this.buffer('losses', rows);
-    await this.gpu.run('t5 forward and backward', (enc) => {
-      const logits = this.run(enc, batch);
-      // The logits become their gradient in place: d(mean loss)/dlogits.
+    this.everyGradient = new Map();
+    try {
+      const losses = this.buffer('losses', rows);
       const targets = this.gpu.upload('labels', labels);
       this.scratch.push(targets);
-      crossEntropy(enc, losses, logits.data, targets, rows, this.spec.vocabSize, 1 / count);
-      enc.copy(logits.data, logits.grad!, logits.data.size);
-      for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i](enc);
-    });
-    const perRow = await this.gpu.readF32(losses, rows);
-    const grads = new Map<string, Float32Array>();
-    for (const [name, buffer] of this.weightGrads) grads.set(name, await this.gpu.readF32(buffer));
-    this.finish();
-    return { loss: perRow.reduce((sum, l) => sum + l, 0) / count, count, grads };
+      await this.gpu.run('t5 forward and backward', (enc) => {
+        for (const a of this.adapters.values()) {
+          enc.clear(a.dA);
+          enc.clear(a.dB);
+        }
+        const logits = this.run(enc, batch);
+        // The logits become their gradient in place: d(mean loss)/dlogits.
+        crossEntropy(enc, losses, logits.data, targets, rows, this.spec.vocabSize, 1 / count);
+        enc.copy(logits.data, logits.grad!, logits.data.size);
+        for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i](enc);
+      });
+      const perRow = await this.gpu.readF32(losses, rows);
+      const grads = new Map<string, Float32Array>();
+      for (const [name, buffer] of this.everyGradient) grads.set(name, await this.gpu.readF32(buffer));
+      for (const [name, a] of this.adapters) {
+        grads.set(`${name}.lora_A`, await this.gpu.readF32(a.dA));
+        grads.set(`${name}.lora_B`, await this.gpu.readF32(a.dB));
+      }
+      return { loss: perRow.reduce((sum, l) => sum + l, 0) / count, count, grads };
+    } finally {
+      for (const buffer of this.everyGradient.values()) buffer.destroy();
+      this.everyGradient = null;
+      this.finish();
+    }
   }
 
   destroy(): void {
     this.finish();
-    const adapters = [...this.adapters.values()].flatMap((a) => [a.A, a.B]);
-    for (const buffer of [...this.weights.values(), ...this.weightGrads.values(), ...adapters]) buffer.destroy();
+    for (const name of [...this.adapters.keys()]) this.detachAdapter(name);
+    this.untrackWeightGradients();
+    for (const buffer of this.everyGradient?.values() ?? []) buffer.destroy();
+    this.everyGradient = null;
+    const fixed = this.fixed ? Object.values(this.fixed) : [];
+    for (const buffer of [...this.weights.values(), ...this.pairTables.values(), ...fixed]) buffer.destroy();
     this.weights.clear();
-    this.weightGrads.clear();
-    this.adapters.clear();
+    this.pairTables.clear();
   }
 }

@@ -20,6 +20,8 @@ import { TransformerBuffers, type NormSaved } from './transformer-buffers';
 import { VocabChunks } from './vocab-chunks';
 import { headRowsPerPass, LmHead } from './lm-head';
 import type { PackedWeight } from './weight-format';
+import type { GreedyOptions, ModelBatch } from './trainable';
+import { generateGreedy } from './generate';
 
 export interface BatchShape {
   B: number;
@@ -27,6 +29,7 @@ export interface BatchShape {
 }
 
 /**
+ * A TrainableModel (./trainable.ts) when G is a Gpu.
  * G: the GPU it allocates on — a Gpu, or a CountingGpu when the memory plan counts what a run will
  * allocate (src/train/memory-estimate.ts) by running this same constructor and these same methods.
  */
@@ -233,6 +236,23 @@ export class Transformer<G extends Allocator = Gpu> {
     });
     this.gpu.write(this.buffers.tokens, tokens);
     this.gpu.write(this.buffers.targets, targets);
+  }
+
+  useBatch(batch: ModelBatch): void {
+    this.setBatch(batch.tokens, batch.targets);
+  }
+
+  get vocabSize(): number {
+    return this.spec.vocabSize;
+  }
+
+  layerOf(name: string): number {
+    return layerOfLinear(name);
+  }
+
+  generateGreedy(prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
+    // Only a model on a real Gpu (not the memory plan's counting one) runs passes.
+    return generateGreedy(this as unknown as Transformer, prompts, options);
   }
 
   /** Logits [N, V] after a forward pass with gradScale = null; dlogits after one with a scale. */

@@ -1,23 +1,26 @@
 // data_manifest.json: every batch the run used, in Hugging Face's convention, so the run can be
 // recomputed elsewhere: `input_ids` and `labels` [B][T], right-padded, −100 where a token does not
-// count; the loss at position t predicts labels[t + 1]; rows attend causally as a whole.
+// count; the loss at position t predicts labels[t + 1]; rows attend causally as a whole. For an
+// encoder-decoder model, as its forward takes them: `input_ids` and `attention_mask` [B][S] for the
+// encoder, `labels` [B][T] (the decoder's input is the labels shifted right; no shift in the loss).
 
 import type { Batch } from '../data/batch';
 
 interface ManifestBatch {
   input_ids: number[][];
+  attention_mask?: number[][];
   labels: number[][];
 }
 
 function rows(batch: Batch): ManifestBatch {
-  const { batchSize: B, seqLen: T } = batch;
-  const input_ids: number[][] = [];
-  const labels: number[][] = [];
-  for (let b = 0; b < B; b++) {
-    input_ids.push(Array.from(batch.inputIds.subarray(b * T, (b + 1) * T)));
-    labels.push(Array.from(batch.labels.subarray(b * T, (b + 1) * T)));
+  const { batchSize: B, seqLen: T, source } = batch;
+  const slice = (values: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, b: number, length: number) => Array.from(values.subarray(b * length, (b + 1) * length));
+  const labels = Array.from({ length: B }, (_, b) => slice(batch.labels, b, T));
+  if (source) {
+    const S = source.length;
+    return { input_ids: Array.from({ length: B }, (_, b) => slice(source.ids, b, S)), attention_mask: Array.from({ length: B }, (_, b) => slice(source.mask, b, S)), labels };
   }
-  return { input_ids, labels };
+  return { input_ids: Array.from({ length: B }, (_, b) => slice(batch.inputIds, b, T)), labels };
 }
 
 export function buildManifest(batches: { scan: Batch[]; train: Batch[]; val: Batch[] }): string {

@@ -16,6 +16,8 @@ export interface ModelCardInputs {
   data: PreparedDataset;
   /** adapter_config.json's base_model_name_or_path (src/export/base-model.ts). */
   baseModel: string;
+  /** PEFT's task type: a decoder-only model (CAUSAL_LM) or an encoder-decoder one (SEQ_2_SEQ_LM). */
+  taskType?: 'CAUSAL_LM' | 'SEQ_2_SEQ_LM';
 }
 
 /** A hub id is `owner/name`; anything else is a folder the user has to have. */
@@ -28,33 +30,50 @@ function scores(label: string, e: Evaluation | null): string | null {
 }
 
 /**
+ * Where a target sits, read from its PEFT module name: the block (the first numbered part, with its
+ * stack when the model has several: `encoder 0`) and the module inside it (`q_proj`; T5's
+ * `SelfAttention.q`, as its blocks hold several q's).
+ */
+function placeOf(t: LinearTarget, stacks: boolean, byShortName: boolean): { layer: string; kind: string } {
+  const parts = t.module.split('.');
+  const at = parts.findIndex((part) => /^\d+$/.test(part));
+  const layer = stacks ? `${parts[0]} ${parts[at]}` : parts[at];
+  return { layer, kind: byShortName ? t.shortName : parts.slice(at + 1).join('.').replace(/^layer\.\d+\./, '') };
+}
+
+/**
  * The ranks as a table: one row per layer, one column per module kind (`q_proj`, `c_attn`, …), in
  * the order the block uses them.
  */
 function rankTable(result: JobResult, targets: readonly LinearTarget[]): string {
-  const kinds = [...new Set(targets.map((t) => t.shortName))];
-  const layers = [...new Set(targets.map((t) => t.name.split('.')[1]))];
+  const stacks = new Set(targets.map((t) => t.module.split('.')[0])).size > 1;
+  const firstLayer = targets.filter((t) => placeOf(t, stacks, true).layer === placeOf(targets[0], stacks, true).layer);
+  const byShortName = new Set(firstLayer.map((t) => t.shortName)).size === firstLayer.length;
+  const placed = targets.map((t) => ({ t, ...placeOf(t, stacks, byShortName) }));
+  const kinds = [...new Set(placed.map((p) => p.kind))];
+  const layers = [...new Set(placed.map((p) => p.layer))];
   const rank = (layer: string, kind: string) => {
-    const target = targets.find((t) => t.shortName === kind && t.name.split('.')[1] === layer);
+    const target = placed.find((p) => p.kind === kind && p.layer === layer)?.t;
     return String(target ? (result.trained.get(target.name)?.rank ?? 0) : '–');
   };
   return [`| layer | ${kinds.join(' | ')} |`, `|---|${kinds.map(() => '---:').join('|')}|`, ...layers.map((l) => `| ${l} | ${kinds.map((k) => rank(l, k)).join(' | ')} |`)].join('\n');
 }
 
-export function modelCard({ result, targets, data, baseModel }: ModelCardInputs): string {
+export function modelCard({ result, targets, data, baseModel, taskType = 'CAUSAL_LM' }: ModelCardInputs): string {
+  const [autoClass, pipeline] = taskType === 'SEQ_2_SEQ_LM' ? ['AutoModelForSeq2SeqLM', 'text2text-generation'] : ['AutoModelForCausalLM', 'text-generation'];
   const { config } = result;
   const full = config.method === 'full';
   const where = isHubId(baseModel)
     ? `\`${baseModel}\` on the Hugging Face hub`
     : `the model folder \`${baseModel}\` (not a hub id: put that folder next to your script, or change the name below to where it is${baseModel === 'gora-tiny' ? '; the app downloads gora-tiny from its model panel' : ''})`;
-  const metadata = ['---', `base_model: ${baseModel}`, ...(full ? [] : ['library_name: peft']), 'pipeline_tag: text-generation', 'tags:', `  - ${config.method}`, ...(full ? [] : ['  - lora']), '---'];
+  const metadata = ['---', `base_model: ${baseModel}`, ...(full ? [] : ['library_name: peft']), `pipeline_tag: ${pipeline}`, 'tags:', `  - ${config.method}`, ...(full ? [] : ['  - lora']), '---'];
   const load = full
-    ? ['from transformers import AutoModelForCausalLM, AutoTokenizer', '', 'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")', 'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']
+    ? [`from transformers import ${autoClass}, AutoTokenizer`, '', `model = ${autoClass}.from_pretrained("path/to/this/folder")`, 'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']
     : [
         'from peft import PeftModel',
-        'from transformers import AutoModelForCausalLM, AutoTokenizer',
+        `from transformers import ${autoClass}, AutoTokenizer`,
         '',
-        `base = AutoModelForCausalLM.from_pretrained("${baseModel}")`,
+        `base = ${autoClass}.from_pretrained("${baseModel}")`,
         `tokenizer = AutoTokenizer.from_pretrained("${baseModel}")`,
         'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
         '# or, for a model with the adapter merged into its weights:',

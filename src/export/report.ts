@@ -2,14 +2,17 @@
 // shapes, per layer its importance, advantage and rank, budget against trainable parameters, scan
 // time, losses per step, evaluations and timings.
 
-import type { ModelSpec, LinearTarget } from '../model/spec';
 import type { PreparedDataset } from '../data/prepare';
+import type { AnyOpenedModel } from '../model/open';
+import { modelKind } from '../train/model-kinds';
 import type { JobResult } from '../train/job';
 import { parameterCount } from '../train/full';
 import { modifiesBaseWeights } from '../train/config';
 
-export function buildReport(result: JobResult, spec: ModelSpec, targets: readonly LinearTarget[], data: PreparedDataset, modelId: string): object {
+export function buildReport(result: JobResult, model: AnyOpenedModel, data: PreparedDataset, modelId: string): object {
   const { config, allocation, scan } = result;
+  const { targets } = model;
+  const { estimate } = result.memory;
   const layers = targets.map((t, i) => ({
     name: t.module,
     shape: [t.out, t.in],
@@ -24,17 +27,7 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     method: config.method,
     settings: config,
     weights_dtype: result.weightsFormat,
-    model: {
-      id: modelId,
-      architecture: spec.architecture,
-      hidden_size: spec.hiddenSize,
-      layers: spec.layers,
-      heads: spec.heads,
-      kv_heads: spec.kvHeads,
-      head_dim: spec.headDim,
-      intermediate_size: spec.intermediateSize,
-      vocab_size: spec.vocabSize,
-    },
+    model: { id: modelId, ...modelKind(model).describe(model) },
     data: { file: data.file, ...data.stats, labels: data.labels?.labels ?? null },
     layers,
     budget: {
@@ -54,9 +47,10 @@ export function buildReport(result: JobResult, spec: ModelSpec, targets: readonl
     test: result.test,
     generations: result.generations,
     seconds: result.seconds,
-    // Bytes: the dry run's estimate of this run (src/train/memory-estimate.ts) and the measured peak.
+    // Bytes: the dry run's estimate of this run (src/train/memory-estimate.ts; null for a model it
+    // does not count) and the measured peak.
     memory: {
-      estimate: { weights: result.memory.estimate.weights, activations: result.memory.estimate.activations, scan_gradients: result.memory.estimate.scanGradients, training: result.memory.estimate.training, total: result.memory.estimate.peak },
+      estimate: estimate && { weights: estimate.weights, activations: estimate.activations, scan_gradients: estimate.scanGradients, training: estimate.training, total: estimate.peak },
       peak_bytes: result.memory.peakBytes,
     },
   };

@@ -3,7 +3,8 @@
 // data manifest and model card (README.md) for both.
 
 import type { PreparedDataset } from '../data/prepare';
-import type { OpenedModel } from '../model/load';
+import type { AnyOpenedModel } from '../model/open';
+import { modelKind } from '../train/model-kinds';
 import { writeSafetensors } from '../model/safetensors';
 import type { JobResult } from '../train/job';
 import { fullModelFiles } from './full-model';
@@ -21,12 +22,13 @@ export interface RunFileOptions {
   companionFiles?: ReadonlyMap<string, Uint8Array>;
 }
 
-export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDataset, modelId: string, options: RunFileOptions = {}): Map<string, Uint8Array> {
+export function runFiles(result: JobResult, model: AnyOpenedModel, data: PreparedDataset, modelId: string, options: RunFileOptions = {}): Map<string, Uint8Array> {
   const text = (s: string) => new TextEncoder().encode(s);
   const { config } = result;
-  const report = () => text(JSON.stringify(buildReport(result, model.spec, model.targets, data, modelId), null, 2) + '\n');
-  const card = () => text(modelCard({ result, targets: model.targets, data, baseModel: modelId }));
+  const report = () => text(JSON.stringify(buildReport(result, model, data, modelId), null, 2) + '\n');
+  const card = () => text(modelCard({ result, targets: model.targets, data, baseModel: modelId, taskType: modelKind(model).taskType }));
   if (config.method === 'full') {
+    if (model.kind !== 'decoder') throw new Error('full training is for decoder-only models');
     if (!result.weights) throw new Error('a full-training result must hold its trained weights');
     if (options.saveInit || options.saveScan) throw new Error('full training has no initial adapter and no scan to save');
     const files = fullModelFiles({ config: model.config, entries: model.entries, weights: result.weights, companionFiles: options.companionFiles });
@@ -38,7 +40,7 @@ export function runFiles(result: JobResult, model: OpenedModel, data: PreparedDa
   }
   const rsLora = usesRsLoraScale(config.method);
   const peft = (adapters: JobResult['trained']) =>
-    peftAdapterFiles({ targets: model.targets, adapters, rsLora, alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
+    peftAdapterFiles({ targets: model.targets, taskType: modelKind(model).taskType, adapters, rsLora, alpha: config.alpha, rankRef: config.rank, baseModel: modelId });
   // LoRA-GA and PiSSA trained on W − s·B₀A₀: the adapter written is relative to the original W (peft.ts).
   const adapter = peft(modifiesBaseWeights(config.method) ? withInitialSubtracted(result.trained, result.initial) : result.trained);
   const files = new Map<string, Uint8Array>([

@@ -3,17 +3,13 @@
 // initialisation. G = (1/N)·Σ_b ∂L_b/∂W, L_b the batch's mean loss over counted tokens.
 
 import type { Allocator } from '../gpu/gpu';
-import type { Transformer } from '../engine/transformer';
+import type { ModelBatch, TrainableModel } from '../engine/trainable';
 import { matmul } from '../engine/ops/matmul';
-import { layerOfLinear } from '../engine/architecture';
 import { partialGroups, reduce } from '../engine/ops/reduce';
 import type { LinearTarget } from '../model/spec';
 
-export interface ScanBatch {
-  tokens: Uint32Array; // [B·T]
-  targets: Int32Array; // [B·T], −100 where not counted
-  count: number; // counted targets
-}
+/** A batch as the model takes it (tokens, targets −100 where not counted, their count, an encoder's source). */
+export type ScanBatch = ModelBatch;
 
 export interface ScanResult {
   /** mean |W ⊙ G| per target, in the order of `targets`. */
@@ -33,7 +29,7 @@ export interface ScanResult {
  * bottom layers up, backward passes through (passes + 1) / 2 of the layers on average (memory-plan.ts chooses).
  */
 export async function gradientScan(
-  model: Transformer,
+  model: TrainableModel,
   targets: readonly LinearTarget[],
   batches: readonly ScanBatch[],
   onBatch?: (done: number, loss: number) => void,
@@ -42,16 +38,16 @@ export async function gradientScan(
   if (model.adapters.size > 0) throw new Error('the gradient scan runs on the frozen base model: detach adapters first');
   if (batches.length === 0) throw new RangeError('the gradient scan needs at least one batch');
   const start = performance.now();
-  const groups = layerGroups(targets, passes);
+  const groups = layerGroups(targets, passes, (name) => model.layerOf(name));
   const losses: number[] = [];
   const importances: number[] = [];
   for (const [pass, group] of groups.entries()) {
     for (const t of group) model.trackWeightGradient(t.name);
     // Backward needs to reach the group's lowest layer only: the layers under it hold no gradient
     // this pass keeps, so a pass costs a forward and the backward of the layers from the top down to it.
-    const lowest = Math.min(...group.map((t) => layerOfLinear(t.name)));
+    const lowest = Math.min(...group.map((t) => model.layerOf(t.name)));
     for (const [i, batch] of batches.entries()) {
-      model.setBatch(batch.tokens, batch.targets);
+      model.useBatch(batch);
       await model.gpu.run(`scan batch ${i}${groups.length > 1 ? ` (pass ${pass + 1} of ${groups.length})` : ''}`, (enc) => {
         model.forward(enc, 1 / batch.count);
         model.backward(enc, groups.length > 1 ? lowest : 0);
@@ -69,8 +65,8 @@ export async function gradientScan(
 }
 
 /** Consecutive runs of targets, split between layers into `passes` groups of near-equal size. */
-export function layerGroups(targets: readonly LinearTarget[], passes: number): LinearTarget[][] {
-  const layerOf = (t: LinearTarget) => layerOfLinear(t.name);
+export function layerGroups(targets: readonly LinearTarget[], passes: number, layerOfName: (name: string) => number): LinearTarget[][] {
+  const layerOf = (t: LinearTarget) => layerOfName(t.name);
   const layers = [...new Set(targets.map(layerOf))];
   const count = Math.max(1, Math.min(passes, layers.length));
   return Array.from({ length: count }, (_, g) => {
@@ -80,7 +76,7 @@ export function layerGroups(targets: readonly LinearTarget[], passes: number): L
 }
 
 /** mean |W ⊙ G| of each target, reduced on the GPU from the tracked Σ_b gradients. */
-async function meanAbsProducts(model: Transformer, targets: readonly LinearTarget[], batches: number): Promise<number[]> {
+async function meanAbsProducts(model: TrainableModel, targets: readonly LinearTarget[], batches: number): Promise<number[]> {
   const gpu = model.gpu;
   const { out, scratch } = importanceBuffers(gpu, targets);
   try {
@@ -108,7 +104,7 @@ export function gradientTimesATBuffers(gpu: Allocator, target: LinearTarget, ran
 }
 
 /** G·A₀ᵀ [m, r] for one target, from the scan's Σ_b gradients (so scaled by 1/N). */
-export async function gradientTimesAT(model: Transformer, target: LinearTarget, A0: Float32Array, rank: number, batches: number): Promise<Float32Array> {
+export async function gradientTimesAT(model: TrainableModel, target: LinearTarget, A0: Float32Array, rank: number, batches: number): Promise<Float32Array> {
   const gpu = model.gpu;
   const gradient = model.weightGradient(target.name);
   const { a, ga } = gradientTimesATBuffers(gpu, target, rank);

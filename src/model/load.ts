@@ -11,6 +11,8 @@ import { loadTokenizer, type Tokenizer } from './tokenizer';
 import { checkShapes, linearTargets, weightEntries } from './weights';
 
 export interface OpenedModel {
+  /** A decoder-only model; an encoder-decoder one is an OpenedT5 (./t5-load.ts). */
+  kind: 'decoder';
   /** config.json as written. */
   config: Record<string, unknown>;
   spec: ModelSpec;
@@ -39,6 +41,7 @@ export async function openModel(files: ModelFiles): Promise<OpenedModel> {
     );
   }
   return {
+    kind: 'decoder',
     config: config as Record<string, unknown>,
     spec,
     entries,

@@ -7,13 +7,19 @@ import { Checkpoint } from './checkpoint';
 import { ModelFormatError } from './errors';
 import { parseT5Config, type T5Spec } from './t5-config';
 import type { LinearTarget } from './spec';
+import { loadTokenizer, type Tokenizer } from './tokenizer';
 
 export interface OpenedT5 {
+  kind: 't5';
   config: Record<string, unknown>;
   spec: T5Spec;
   checkpoint: Checkpoint;
   /** Where the shared token embedding is stored (transformers saves one of its tied names). */
   embeddingName: string;
+  /** Every linear layer an adapter may target (t5LinearTargets). */
+  targets: LinearTarget[];
+  /** null when the folder has no tokenizer.json. */
+  tokenizer: Tokenizer | null;
 }
 
 /** Every tensor T5ForConditionalGeneration holds for this spec, with its shape (the embedding as `shared.weight`). */
@@ -71,7 +77,9 @@ export async function openT5(files: ModelFiles): Promise<OpenedT5> {
   const known = new Set([...expected.map(([name]) => name), ...EMBEDDING_NAMES, ...(spec.tiedEmbeddings ? ['lm_head.weight'] : [])]);
   const unexpected = checkpoint.names().filter((name) => !known.has(name));
   if (unexpected.length > 0) throw new ModelFormatError('checkpoint', `has tensors that config.json (T5) does not account for: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', …' : ''}`);
-  return { config: config as Record<string, unknown>, spec, checkpoint, embeddingName };
+  const tokenizer = await loadTokenizer(files);
+  if (tokenizer && tokenizer.vocabSize > spec.vocabSize) throw new ModelFormatError('tokenizer.json', `has token ids up to ${tokenizer.vocabSize - 1}, beyond config.json's vocab_size ${spec.vocabSize}: tokenizer and model do not match`);
+  return { kind: 't5', config: config as Record<string, unknown>, spec, checkpoint, embeddingName, targets: t5LinearTargets(spec), tokenizer };
 }
 
 /** Every weight as f32, by the names t5TensorShapes gives. */

@@ -3,7 +3,7 @@
 // and the initial adapters (goraAdapters, which needs the scan's gradients still on the model).
 // scanAndAllocate runs the three in one call. The other methods' initialisation is in initialise.ts.
 
-import type { Transformer } from '../engine/transformer';
+import type { TrainableModel } from '../engine/trainable';
 import { Random } from '../engine/random';
 import { allocateRanks, type Allocation, type AllocationSettings } from '../gora/allocate';
 import { goraB0, kaimingUniform, loraScale } from '../gora/init';
@@ -41,7 +41,7 @@ export function allocateFromScan(targets: readonly LinearTarget[], scan: ScanRes
  * GoRA's initial adapters at the allocated ranks (docs/gora.md §5): A₀ Kaiming-uniform, B₀ from G·A₀ᵀ.
  * The model must still track the scan's gradients; a layer of rank 0 gets no adapter.
  */
-export async function goraAdapters(model: Transformer, targets: readonly LinearTarget[], scan: ScanResult, allocation: Allocation, config: JobConfig): Promise<Map<string, InitialAdapter>> {
+export async function goraAdapters(model: TrainableModel, targets: readonly LinearTarget[], scan: ScanResult, allocation: Allocation, config: JobConfig): Promise<Map<string, InitialAdapter>> {
   const rng = new Random(config.seed ^ 0x6a09e667);
   const adapters = new Map<string, InitialAdapter>();
   for (const [i, t] of targets.entries()) {
@@ -56,7 +56,7 @@ export async function goraAdapters(model: Transformer, targets: readonly LinearT
 }
 
 /** G = Σ_b ∂L_b/∂W / N of every target, read back from the model (for --save-scan). */
-export async function meanScanGradients(model: Transformer, targets: readonly LinearTarget[], scan: ScanResult): Promise<Map<string, Float32Array>> {
+export async function meanScanGradients(model: TrainableModel, targets: readonly LinearTarget[], scan: ScanResult): Promise<Map<string, Float32Array>> {
   const gradients = new Map<string, Float32Array>();
   for (const t of targets) gradients.set(t.name, (await model.gpu.readF32(model.weightGradient(t.name))).map((g) => g / scan.batches));
   return gradients;
@@ -64,7 +64,7 @@ export async function meanScanGradients(model: Transformer, targets: readonly Li
 
 /** Scan, allocation and initial adapters in one call (benchmarks, tests); the job runs the stages as phases. */
 export async function scanAndAllocate(
-  model: Transformer,
+  model: TrainableModel,
   targets: readonly LinearTarget[],
   batches: readonly ScanBatch[],
   config: JobConfig,

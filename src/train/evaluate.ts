@@ -5,13 +5,13 @@
 // end of the prompt, the one greedy decoding would start. Otherwise every label is scored by its
 // summed loss, one row per (example, label). See docs/gora.md, "Evaluation".
 
-import type { Transformer } from '../engine/transformer';
-import { makeBatch } from '../data/batch';
+import type { TrainableModel } from '../engine/trainable';
 import type { ClassLabels } from '../data/prepare';
+import type { RowLayout } from '../data/layout';
 import { promptLength, type TokenSequence } from '../data/tokenize';
 
 /** Σ of losses per row of the current batch ([B] sums over T positions). */
-async function rowLossSums(model: Transformer): Promise<Float64Array> {
+async function rowLossSums(model: TrainableModel): Promise<Float64Array> {
   const { B, T } = model.shape;
   const losses = await model.gpu.readF32(model.losses);
   const sums = new Float64Array(B);
@@ -20,8 +20,8 @@ async function rowLossSums(model: Transformer): Promise<Float64Array> {
 }
 
 /** Mean loss over every counted token of `rows` (at most `maxBatches` batches of them; 0: all). */
-export async function meanTokenLoss(model: Transformer, rows: readonly TokenSequence[], pad: number, maxBatches = 0): Promise<{ loss: number; tokens: number }> {
-  const { loss, tokens } = await scoreRows(model, rows, null, pad, maxBatches);
+export async function meanTokenLoss(model: TrainableModel, rows: readonly TokenSequence[], layout: RowLayout, maxBatches = 0): Promise<{ loss: number; tokens: number }> {
+  const { loss, tokens } = await scoreRows(model, rows, null, layout, maxBatches);
   return { loss, tokens };
 }
 
@@ -53,9 +53,9 @@ export function firstTokensDiffer(labels: ClassLabels): boolean {
  * when the labels' first tokens differ, otherwise the loss pass and labelAccuracy on the same rows.
  * `onPass` is called after each forward pass (run-time.ts counts them ahead).
  */
-export async function scoreRows(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, maxBatches = 0, onPass: () => void = () => {}): Promise<RowsScore> {
+export async function scoreRows(model: TrainableModel, rows: readonly TokenSequence[], labels: ClassLabels | null, layout: RowLayout, maxBatches = 0, onPass: () => void = () => {}): Promise<RowsScore> {
   const { B, T } = model.shape;
-  const V = model.spec.vocabSize;
+  const V = model.vocabSize;
   const scored = maxBatches > 0 ? rows.slice(0, maxBatches * B) : rows;
   const oneAnswer = labels !== null && firstTokensDiffer(labels);
   let sum = 0;
@@ -64,8 +64,8 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
   let counted = 0;
   for (let first = 0; first < scored.length; first += B) {
     const group = scored.slice(first, first + B);
-    const batch = makeBatch(group, B, T, pad);
-    model.setBatch(batch.tokens, batch.targets);
+    const batch = layout.batchOf(group);
+    model.useBatch(batch);
     await model.gpu.run('validation', (enc) => model.forward(enc, null));
     onPass();
     sum += (await rowLossSums(model)).reduce((a, b) => a + b, 0);
@@ -74,8 +74,8 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
     for (const [b, row] of group.entries()) {
       const { own, promptEnd } = labelOf(row, labels);
       if (own < 0 || promptEnd === 0) continue;
-      // Row b's logits at the prompt's last token predict the completion's first.
-      const logits = await model.gpu.readF32(model.logits, V, (b * T + promptEnd - 1) * V);
+      // Row b's logits at this position predict the completion's first token.
+      const logits = await model.gpu.readF32(model.logits, V, (b * T + layout.firstLabelLogit(promptEnd)) * V);
       const firstScores = labels.tokens.map((l) => logits[l[0]]);
       if (firstScores.indexOf(Math.max(...firstScores)) === own) right++;
       counted++;
@@ -83,7 +83,7 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
   }
   const loss = tokens > 0 ? sum / tokens : NaN;
   if (oneAnswer) return { loss, tokens, accuracy: counted > 0 ? right / counted : null, examples: counted > 0 ? counted : scored.length };
-  const acc = await labelAccuracy(model, scored, labels, pad, onPass);
+  const acc = await labelAccuracy(model, scored, labels, layout, onPass);
   return { loss, tokens, accuracy: acc?.accuracy ?? null, examples: acc?.examples ?? scored.length };
 }
 
@@ -91,9 +91,9 @@ export async function scoreRows(model: Transformer, rows: readonly TokenSequence
  * For each validation example whose completion is one of the labels: score every label by the
  * summed loss of its tokens after the prompt and count the example right when the lowest is its own.
  */
-export async function labelAccuracy(model: Transformer, rows: readonly TokenSequence[], labels: ClassLabels | null, pad: number, onPass: () => void = () => {}): Promise<{ accuracy: number; examples: number } | null> {
+export async function labelAccuracy(model: TrainableModel, rows: readonly TokenSequence[], labels: ClassLabels | null, layout: RowLayout, onPass: () => void = () => {}): Promise<{ accuracy: number; examples: number } | null> {
   if (!labels || rows.length === 0) return null;
-  const { B, T } = model.shape;
+  const { B } = model.shape;
   const candidates: TokenSequence[] = [];
   const truth: number[] = [];
   for (const row of rows) {
@@ -101,21 +101,13 @@ export async function labelAccuracy(model: Transformer, rows: readonly TokenSequ
     if (own < 0 || promptEnd === 0) continue;
     const prompt = row.ids.subarray(0, promptEnd);
     truth.push(own);
-    for (const label of labels.tokens) {
-      // Keep the end of a long prompt: the label must follow it directly.
-      const kept = prompt.subarray(Math.max(0, prompt.length + label.length - T));
-      const ids = new Uint32Array([...kept, ...label]);
-      const mask = new Uint8Array(ids.length);
-      mask.fill(1, kept.length);
-      candidates.push({ ids, mask, kind: 'completion' });
-    }
+    for (const label of labels.tokens) candidates.push(layout.candidate(prompt, label));
   }
   if (truth.length === 0) return null;
   const scores: number[] = [];
   for (let first = 0; first < candidates.length; first += B) {
     const group = candidates.slice(first, first + B);
-    const batch = makeBatch(group, B, T, pad);
-    model.setBatch(batch.tokens, batch.targets);
+    model.useBatch(layout.batchOf(group));
     await model.gpu.run('label scores', (enc) => model.forward(enc, null));
     onPass();
     const sums = await rowLossSums(model);

@@ -39,7 +39,7 @@ export type JobEvent =
   /** A checkpoint was saved (`where`, when the sink says) or could not be (`error`): the run goes on either way. */
   | { type: 'checkpoint'; step: number; where: string | null; error: string | null }
   /** At the end of a run: the measured peak of its own GPU buffers and the dry run's estimate, in bytes. */
-  | { type: 'memory'; peakBytes: number; estimateBytes: number }
+  | { type: 'memory'; peakBytes: number; estimateBytes: number | null }
   /** At the end of a run: its seconds, and how many of them went to evaluation (scoring and generation). */
   | { type: 'run-time'; seconds: number; evaluation: number }
   | { type: 'log'; message: string };

@@ -5,6 +5,7 @@
 import type { ParameterGroup } from '../engine/optimizer';
 import { Random } from '../engine/random';
 import type { Transformer } from '../engine/transformer';
+import type { AdapterBuffers } from '../engine/trainable';
 import type { Allocator } from '../gpu/gpu';
 import type { Method } from './config';
 import type { WeightEntry } from '../model/spec';
@@ -24,8 +25,12 @@ export function fullParameterGroups(model: Transformer<Allocator>): ParameterGro
  * learning rate (LoRA+). The job and the memory plan both build the optimizer from these.
  */
 export function trainedParameterGroups(model: Transformer<Allocator>, method: Method, loraPlusRatio: number): ParameterGroup[] {
-  if (method === 'full') return fullParameterGroups(model);
-  return [...model.adapters].flatMap(([name, a]) => [
+  return method === 'full' ? fullParameterGroups(model) : adapterParameterGroups(model.adapters, loraPlusRatio);
+}
+
+/** Each adapter's A and B, B at LoRA+'s learning-rate ratio. */
+export function adapterParameterGroups(adapters: ReadonlyMap<string, AdapterBuffers>, loraPlusRatio: number): ParameterGroup[] {
+  return [...adapters].flatMap(([name, a]) => [
     { name: `${name}.lora_A`, param: a.A, grad: a.dA, size: a.A.size / 4, lrMultiplier: 1 },
     { name: `${name}.lora_B`, param: a.B, grad: a.dB, size: a.B.size / 4, lrMultiplier: loraPlusRatio },
   ]);

@@ -8,7 +8,7 @@
 // The job runs the stages as phases of their own — scanStage, GoRA's allocation (adapters.ts
 // allocateFromScan), adapterStage — so each is timed; initialiseAdapters runs them in one call.
 
-import type { Transformer } from '../engine/transformer';
+import type { TrainableModel } from '../engine/trainable';
 import { matmul } from '../engine/ops/matmul';
 import { Random } from '../engine/random';
 import type { Allocation, AllocationSettings } from '../gora/allocate';
@@ -46,7 +46,7 @@ export interface InitialiseOptions {
  * The gradient scan of the methods that need one (GoRA, LoRA-GA; docs/gora.md §2), else null. The
  * model keeps tracking the gradients for adapterStage, which frees them.
  */
-export async function scanStage(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, onBatch?: (done: number, loss: number) => void): Promise<ScanResult | null> {
+export async function scanStage(model: TrainableModel, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, onBatch?: (done: number, loss: number) => void): Promise<ScanResult | null> {
   if (!needsScan(config.method)) return null;
   if (config.method === 'lora-ga') checkLoraGaRank(targets, config.rank);
   return gradientScan(model, targets, scanBatches, onBatch, config.scanPasses);
@@ -57,7 +57,7 @@ export async function scanStage(model: Transformer, targets: readonly LinearTarg
  * allocation, changing W on the GPU for LoRA-GA and PiSSA, and frees the scan's gradients.
  */
 export async function adapterStage(
-  model: Transformer,
+  model: TrainableModel,
   targets: readonly LinearTarget[],
   config: JobConfig,
   scan: ScanResult | null,
@@ -115,7 +115,7 @@ export async function adapterStage(
 }
 
 /** Every stage in one call: scan, allocation (with its review) and initial adapters. */
-export async function initialiseAdapters(model: Transformer, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
+export async function initialiseAdapters(model: TrainableModel, targets: readonly LinearTarget[], scanBatches: readonly ScanBatch[], config: JobConfig, options: InitialiseOptions): Promise<Initialisation> {
   try {
     const scan = await scanStage(model, targets, scanBatches, config, options.onBatch);
     let allocation: Allocation | null = null;
@@ -149,7 +149,7 @@ function checkLoraGaRank(targets: readonly LinearTarget[], r: number): void {
 }
 
 /** LoRA-GA's A₀, B₀ from the top 2r singular triplets of each scan gradient (docs/gora.md §9). */
-async function loraGaAdapters(model: Transformer, targets: readonly LinearTarget[], scan: ScanResult, config: JobConfig): Promise<Map<string, InitialAdapter>> {
+async function loraGaAdapters(model: TrainableModel, targets: readonly LinearTarget[], scan: ScanResult, config: JobConfig): Promise<Map<string, InitialAdapter>> {
   const r = config.rank;
   const scale = loraScale(config.alpha, r, usesRsLoraScale('lora-ga'));
   const adapters = new Map<string, InitialAdapter>();
@@ -166,7 +166,7 @@ async function loraGaAdapters(model: Transformer, targets: readonly LinearTarget
  * W ← W − s·B₀A₀ for every adapter, on the model's GPU weights (one matmul each, accumulating with
  * α = −s). Used at initialisation and again on resume (the checkpoint holds A₀, B₀, not W).
  */
-export async function subtractInitialAdapters(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>): Promise<void> {
+export async function subtractInitialAdapters(model: TrainableModel, adapters: ReadonlyMap<string, InitialAdapter>): Promise<void> {
   const gpu = model.gpu;
   for (const [name, a] of adapters) {
     const stored = model.linearWeight(name);
@@ -194,7 +194,7 @@ export async function subtractInitialAdapters(model: Transformer, adapters: Read
  * time (the kernels only read stored formats). Quantised formats are refused before a run starts
  * (config.ts weightFormatProblem); this is the last guard.
  */
-async function subtractFromPacked(model: Transformer, W: PackedWeight, a: InitialAdapter, m: number, n: number): Promise<void> {
+async function subtractFromPacked(model: TrainableModel, W: PackedWeight, a: InitialAdapter, m: number, n: number): Promise<void> {
   if (isQuantised(W.format)) throw new Error(`W ← W − s·B₀A₀ cannot be stored in ${W.format}`);
   if (W.rows !== m || W.cols !== n) throw new RangeError(`an adapter for a [${m}, ${n}] weight, the model's is [${W.rows}, ${W.cols}]`);
   const words = new Uint32Array((await model.gpu.readF32(W.data)).buffer);
@@ -211,7 +211,7 @@ async function subtractFromPacked(model: Transformer, W: PackedWeight, a: Initia
 }
 
 /** docs/gora.md §6's adaptive γ with the adapters at γ = 1 (B₀ linear in γ): loss of `batch` at each candidate. */
-async function chooseGamma(model: Transformer, adapters: ReadonlyMap<string, InitialAdapter>, batch: ScanBatch): Promise<GammaSearch> {
+async function chooseGamma(model: TrainableModel, adapters: ReadonlyMap<string, InitialAdapter>, batch: ScanBatch): Promise<GammaSearch> {
   const baseLoss = await batchLoss(model, batch);
   const attached = [...adapters].map(([name, a]) => ({ a, gpuAdapter: model.attachAdapter(name, a.rank, a.scale, a.A, a.B) }));
   try {
@@ -225,8 +225,8 @@ async function chooseGamma(model: Transformer, adapters: ReadonlyMap<string, Ini
 }
 
 /** The batch's mean loss over counted tokens (as the scan measures it). */
-async function batchLoss(model: Transformer, batch: ScanBatch): Promise<number> {
-  model.setBatch(batch.tokens, batch.targets);
+async function batchLoss(model: TrainableModel, batch: ScanBatch): Promise<number> {
+  model.useBatch(batch);
   await model.gpu.run('loss', (enc) => model.forward(enc, null));
   return (await model.gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
 }

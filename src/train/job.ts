@@ -8,33 +8,33 @@ import type { Gpu } from '../gpu/gpu';
 import type { Batch } from '../data/batch';
 import type { PreparedDataset } from '../data/prepare';
 import { promptLength } from '../data/tokenize';
-import { destroyWeights, loadWeights } from '../engine/load';
 import type { WeightFormat } from '../engine/weight-format';
 import { AdapterOptimizer } from '../engine/optimizer';
-import { Transformer } from '../engine/transformer';
+import type { Transformer } from '../engine/transformer';
 import type { Allocation, AllocationSettings } from '../gora/allocate';
 import type { ScanResult } from '../gora/scan';
-import { checkpointDtype, type OpenedModel } from '../model/load';
-import { checkConfig, modifiesBaseWeights, needsScan, resolveWeightFormat, weightFormatProblem, type JobConfig } from './config';
+import type { AnyOpenedModel } from '../model/open';
+import { checkConfig, modifiesBaseWeights, needsScan, weightFormatProblem, type JobConfig } from './config';
 import type { Evaluation, Generation, JobEvent, Phase } from './events';
 import { firstTokensDiffer, scoreRows } from './evaluate';
 import { finalEvaluationPasses, scoringPasses, secondsAhead, type EvaluationShape } from './run-time';
-import { generateGreedy } from './generate';
+import type { TrainableModel } from '../engine/trainable';
+import { modelKind } from './model-kinds';
 import { learningRate } from './schedule';
 import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
 import { adapterStage, scanStage, subtractInitialAdapters } from './initialise';
 import type { GammaSearch } from '../gora/gamma';
-import { readModelWeights, stepProbe, trainedParameterGroups } from './full';
+import { adapterParameterGroups, fullParameterGroups, readModelWeights, stepProbe } from './full';
 import { splitLike } from '../engine/row-chunks';
 import { checkpointFiles, checkpointInterval, dataIdentity, resumeProblem, type Checkpoint } from './checkpoint';
 import { explainFailure, JobStopped, numericalFault, type RunPosition } from './faults';
-import { estimateMemory, type MemoryEstimate } from './memory-estimate';
+import type { MemoryEstimate } from './memory-estimate';
 
 export { JobStopped, NumericalFault } from './faults';
 
 export interface JobInputs {
   gpu: Gpu;
-  model: OpenedModel;
+  model: AnyOpenedModel;
   data: PreparedDataset;
   config: JobConfig;
   emit?: (event: JobEvent) => void;
@@ -102,9 +102,10 @@ export interface JobResult {
   batches: { scan: Batch[]; train: Batch[]; val: Batch[] };
   /**
    * GPU memory: the dry run's estimate (memory-estimate.ts) of this run as it ran — GoRA at the
-   * ranks it allocated — and the bytes the run's own buffers measured at their peak.
+   * ranks it allocated; null for a model the dry run does not know — and the bytes the run's own
+   * buffers measured at their peak.
    */
-  memory: { estimate: MemoryEstimate; peakBytes: number };
+  memory: { estimate: MemoryEstimate | null; peakBytes: number };
 }
 
 export async function runJob(inputs: JobInputs): Promise<JobResult> {
@@ -141,9 +142,13 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     emit({ type: 'phase', phase, status: 'end', seconds: seconds[phase] });
     return result;
   };
-  const { spec, targets } = opened;
+  const { targets } = opened;
+  const kind = modelKind(opened);
+  const methodProblem = kind.methodProblem(config.method);
+  if (methodProblem) throw new RangeError(methodProblem);
   const { batchSize: B, seqLen: T } = data;
-  const weightsFormat = resolveWeightFormat(config, checkpointDtype(opened));
+  const shape = { B, S: T, T: data.targetLen };
+  const weightsFormat = kind.weightFormat(config, opened);
   const formatProblem = weightFormatProblem(config.method, weightsFormat);
   if (formatProblem) throw new RangeError(formatProblem);
   if (modifiesBaseWeights(config.method) && weightsFormat !== 'f32') {
@@ -152,17 +157,22 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   // The peak of this run's own buffers, whatever the device already holds.
   const heldBefore = gpu.allocatedBytes;
   gpu.peakBytes = heldBefore;
-  const weights = await timed('load', () =>
-    loadWeights(gpu, opened, weightsFormat, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
+  const built = await timed('load', () =>
+    kind.build(gpu, opened, shape, weightsFormat, (p) => emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes, detail: p.name })),
   ).catch((error: unknown) => {
     throw explainFailure(error, position);
   });
-  const model = new Transformer(gpu, spec, weights.buffers, { B, T }, weights.packed);
+  const { model } = built;
+  // Full training reads and writes every weight of the decoder-only engine (methodProblem refused it elsewhere).
+  const fullModel = (): Transformer => {
+    if (!built.transformer) throw new Error('full training needs the decoder-only engine');
+    return built.transformer;
+  };
   try {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
-    const baseGenerations = prompts.length ? await evaluating(() => generateGreedy(model, prompts, generateOptions)) : [];
+    const baseGenerations = prompts.length ? await evaluating(() => model.generateGreedy(prompts, generateOptions)) : [];
     const evaluationShape: EvaluationShape = {
       valRows: data.val.length,
       testRows: data.test.length,
@@ -203,7 +213,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     await inputs.control?.checkpoint();
     const initCheck = await timed('initialise', async () => {
       if (resume) {
-        await restore(model, resume);
+        await restore(model, resume, fullModel);
         if (resume.initCheck) emit({ type: 'init', ...resume.initCheck });
         return resume.initCheck;
       }
@@ -219,7 +229,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
 
     const evaluate = async (step: number, onPass?: () => void): Promise<Evaluation> => {
       // Loss and accuracy on the same rows: the evaluation-batches setting bounds both.
-      const { loss, tokens, accuracy, examples } = await evaluating(() => scoreRows(model, data.val, data.labels, data.plan.pad, config.evalBatches, onPass));
+      const { loss, tokens, accuracy, examples } = await evaluating(() => scoreRows(model, data.val, data.labels, data.layout, config.evalBatches, onPass));
       const evaluation = { step, loss, tokens, accuracy, examples };
       emit({ type: 'evaluation', evaluation });
       return evaluation;
@@ -230,7 +240,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     // The batches before a resumed step, recomputed (they are a pure function of seed and step) for the manifest.
     const trainBatches: Batch[] = Array.from({ length: startStep * config.gradAccum }, (_, i) => data.batchAt(data.schedule.positionAt(i)));
     const steps = await timed('train', async () => {
-      const groups = trainedParameterGroups(model, config.method, config.loraPlusRatio);
+      const groups = config.method === 'full' ? fullParameterGroups(fullModel()) : adapterParameterGroups(model.adapters, config.loraPlusRatio);
       const optimizer = new AdapterOptimizer(gpu, groups, { maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay });
       // The last micro-batch's losses and the skipped-step count in one readback, so that checking
       // the gradients costs no extra one.
@@ -244,7 +254,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           config,
           adapters: await readAdapters(model),
           initial,
-          weights: config.method === 'full' ? await readModelWeights(model) : null,
+          weights: config.method === 'full' ? await readModelWeights(fullModel()) : null,
           moments: await optimizer.state(),
           scan,
           allocation,
@@ -301,7 +311,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           let skipped = 0;
           for (const [k, batch] of micro.entries()) {
             const last = k === micro.length - 1;
-            model.setBatch(batch.tokens, batch.targets);
+            model.useBatch(batch);
             await gpu.run(`train step ${step + 1}.${k + 1}`, (enc) => {
               if (k === 0) optimizer.zeroGrad(enc);
               model.forward(enc, 1 / count);
@@ -359,10 +369,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       const final = data.valBatchCount > 0 ? await evaluate(config.steps, counter('validation')) : { step: config.steps, loss: NaN, tokens: 0, accuracy: null, examples: 0 };
       // The evaluation-batches setting bounds the test split's scoring as it bounds validation's.
       done = passes.validation;
-      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.plan.pad, config.evalBatches, counter('test'))) } : null;
+      const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.layout, config.evalBatches, counter('test'))) } : null;
       if (test) emit({ type: 'test', evaluation: test });
       done = passes.validation + passes.test;
-      const adapted = prompts.length ? await generateGreedy(model, prompts, { ...generateOptions, onPass: counter('generation') }) : [];
+      const adapted = prompts.length ? await model.generateGreedy(prompts, { ...generateOptions, onPass: counter('generation') }) : [];
       // Generations that all stopped early leave passes uncounted: the bar ends full.
       if (done < total) emit({ type: 'progress', phase: 'evaluate', done: total, total, detail: 'generation' });
       const decode = (ids: ArrayLike<number>) => opened.tokenizer?.decode(Array.from(ids), { skipSpecialTokens: true }) ?? Array.from(ids).join(' ');
@@ -373,12 +383,12 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     if (final.examples > 0 || data.valBatchCount > 0) evaluations.push(final);
 
     const trained = await readAdapters(model);
-    const trainedWeights = config.method === 'full' ? await readModelWeights(model) : null;
+    const trainedWeights = config.method === 'full' ? await readModelWeights(fullModel()) : null;
     const valBatches = Array.from({ length: data.valBatchCount }, (_, i) => data.valBatchAt(i));
     const ranks = allocation ? new Map(targets.map((t, i) => [t.name, allocation!.layers[i].rank])) : undefined;
-    const estimate = estimateMemory(spec, B, T, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
+    const estimate = kind.estimate(opened, shape, { method: config.method, rank: config.rank, ranks, scanPasses: config.scanPasses, weightFormat: weightsFormat, checkpoints: Boolean(inputs.saveCheckpoint), keepScanGradients: inputs.keepScanGradients, resumed: Boolean(resume) }, gpu.bindingLimitBytes);
     const memory = { estimate, peakBytes: gpu.peakBytes - heldBefore };
-    emit({ type: 'memory', peakBytes: memory.peakBytes, estimateBytes: estimate.peak });
+    emit({ type: 'memory', peakBytes: memory.peakBytes, estimateBytes: estimate?.peak ?? null });
     const runSeconds = (performance.now() - jobStart) / 1000;
     emit({ type: 'run-time', seconds: runSeconds, evaluation: evaluationSeconds });
     emit({ type: 'log', message: `time: ${runSeconds.toFixed(1)} s in all, ${evaluationSeconds.toFixed(1)} s of it evaluation (${((100 * evaluationSeconds) / runSeconds).toFixed(0)} %)` });
@@ -386,13 +396,12 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
   } catch (error) {
     throw explainFailure(error, position);
   } finally {
-    model.destroy();
-    destroyWeights(weights);
+    built.release();
   }
 }
 
 /** Every adapter as it now stands, by target name. */
-async function readAdapters(model: Transformer): Promise<Map<string, InitialAdapter>> {
+async function readAdapters(model: TrainableModel): Promise<Map<string, InitialAdapter>> {
   const out = new Map<string, InitialAdapter>();
   for (const [name, a] of model.adapters) out.set(name, { rank: a.rank, scale: a.scale, A: await model.gpu.readF32(a.A), B: await model.gpu.readF32(a.B) });
   return out;
@@ -402,7 +411,7 @@ async function readAdapters(model: Transformer): Promise<Map<string, InitialAdap
  * Puts a checkpoint's trained state on the model: its adapters (and, for LoRA-GA and PiSSA, W less
  * the initial adapters, as the run had it), or (full training) every weight.
  */
-async function restore(model: Transformer, checkpoint: Checkpoint): Promise<void> {
+async function restore(model: TrainableModel, checkpoint: Checkpoint, fullModel: () => Transformer): Promise<void> {
   if (checkpoint.config.method !== 'full') {
     if (checkpoint.adapters.size === 0) throw new RangeError('the checkpoint holds no adapters');
     if (modifiesBaseWeights(checkpoint.config.method)) await subtractInitialAdapters(model, checkpoint.initial);
@@ -410,8 +419,9 @@ async function restore(model: Transformer, checkpoint: Checkpoint): Promise<void
     return;
   }
   // Saved whole (readModelWeights); cut into the model's row chunks where it splits a tensor.
-  const saved = splitLike(model.weights, checkpoint.weights ?? new Map<string, Float32Array>());
-  for (const [name, buffer] of model.weights) {
+  const full = fullModel();
+  const saved = splitLike(full.weights, checkpoint.weights ?? new Map<string, Float32Array>());
+  for (const [name, buffer] of full.weights) {
     const w = saved.get(name);
     if (!w || w.byteLength !== buffer.size) throw new RangeError(`the checkpoint's weight "${name}" ${w ? `has ${w.length} values, the model ${buffer.size / 4}` : 'is missing'}`);
     model.gpu.write(buffer, w);
@@ -419,10 +429,10 @@ async function restore(model: Transformer, checkpoint: Checkpoint): Promise<void
 }
 
 /** Mean over batches of each batch's mean token loss (as the scan measures it). */
-async function meanLoss(model: Transformer, batches: readonly Batch[]): Promise<number> {
+async function meanLoss(model: TrainableModel, batches: readonly Batch[]): Promise<number> {
   let sum = 0;
   for (const batch of batches) {
-    model.setBatch(batch.tokens, batch.targets);
+    model.useBatch(batch);
     await model.gpu.run('loss', (enc) => model.forward(enc, null));
     sum += (await model.gpu.readF32(model.losses)).reduce((a, b) => a + b, 0) / batch.count;
   }
@@ -430,9 +440,9 @@ async function meanLoss(model: Transformer, batches: readonly Batch[]): Promise<
 }
 
 /** Seconds of one forward pass of `batch`, read back so the GPU has finished it. */
-async function timeForward(model: Transformer, batch: Batch): Promise<number> {
+async function timeForward(model: TrainableModel, batch: Batch): Promise<number> {
   const start = performance.now();
-  model.setBatch(batch.tokens, batch.targets);
+  model.useBatch(batch);
   await model.gpu.run('timed forward', (enc) => model.forward(enc, null));
   await model.gpu.readF32(model.losses, 1);
   return (performance.now() - start) / 1000;

@@ -8,6 +8,7 @@
 
 import { AdapterOptimizer } from '../engine/optimizer';
 import { Transformer } from '../engine/transformer';
+import { layerOfLinear } from '../engine/architecture';
 import { weightPlan } from '../engine/weight-plan';
 import type { WeightFormat } from '../engine/weight-format';
 import { DEFAULT_ALLOCATION } from '../gora/allocate';
@@ -88,7 +89,7 @@ export function estimateMemory(spec: ModelSpec, B: number, T: number, trainable:
 
 /** gradientScan, then GoRA's B₀ from G·A₀ᵀ (train/adapters.ts) or LoRA-GA's SVD of G (train/initialise.ts), one target at a time. */
 function scan(gpu: CountingGpu, model: Transformer<CountingGpu>, targets: readonly LinearTarget[], s: TrainableSettings, rankOf: (t: LinearTarget) => number): void {
-  const groups = layerGroups(targets, s.scanPasses ?? 1);
+  const groups = layerGroups(targets, s.scanPasses ?? 1, layerOfLinear);
   for (const group of groups) {
     for (const t of group) model.trackWeightGradient(t.name);
     readback(gpu, model.losses.size);

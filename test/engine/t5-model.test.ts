@@ -39,7 +39,7 @@ async function expectMatch(label: string, spec: T5Spec, weights: ReadonlyMap<str
     inputIds.set(ids, b * S);
     attentionMask.fill(1, b * S, b * S + ids.length);
   });
-  const logits = await model.logits({ B: 2, S, T, inputIds, attentionMask, decoderInputIds: Uint32Array.from(targets.flat()) });
+  const logits = await model.logitsOf({ B: 2, S, T, inputIds, attentionMask, decoderInputIds: Uint32Array.from(targets.flat()) });
   model.destroy();
   const V = spec.vocabSize;
   for (const [b, ids] of sources.entries()) {

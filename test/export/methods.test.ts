@@ -99,7 +99,7 @@ describe('exported adapters of every method reproduce the trained model on the o
       // The export on the ORIGINAL weights.
       const { exportedLogits, loss } = await withEngine(B, T, async (model) => {
         for (const [name, a] of adapters) model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
-        return { exportedLogits: await logits(model, probe), loss: (await meanTokenLoss(model, data.val, data.plan.pad)).loss };
+        return { exportedLogits: await logits(model, probe), loss: (await meanTokenLoss(model, data.val, data.layout)).loss };
       });
       const limit = Math.max(...trainedLogits.map(Math.abs));
       expectClose([compareArrays(`${method}: exported adapter on the original W against the trained model, logits`, exportedLogits, trainedLogits, 1e-5 * limit)]);

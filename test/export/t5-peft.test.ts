@@ -40,7 +40,7 @@ describe('a T5 adapter in PEFT format', () => {
       const logitsWith = async (chosen: ReadonlyMap<string, AdapterTensors>) => {
         const m = new T5Model(gpu, model.spec, weights);
         for (const [name, a] of chosen) m.attachAdapter(name, a.rank, a.scale ?? 0, a.A, a.B);
-        const logits = await m.logits(batch);
+        const logits = await m.logitsOf(batch);
         m.destroy();
         return logits;
       };

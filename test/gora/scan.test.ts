@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Transformer } from '../../src/engine/transformer';
+import { layerOfLinear } from '../../src/engine/architecture';
 import { ReferenceTransformer } from '../../src/engine/ref/transformer';
 import { uploadWeights } from '../../src/engine/load';
 import { compareArrays, type Comparison } from '../../src/engine/compare';
@@ -170,7 +171,7 @@ describe('the scan in passes over groups of layers', async () => {
 
   it('splits the targets between layers into near-equal groups', () => {
     const targets = Array.from({ length: 5 }, (_, layer) => ['q', 'v'].map((m) => ({ name: `layers.${layer}.attn.${m}` }))).flat() as LinearTarget[];
-    const names = (passes: number) => layerGroups(targets, passes).map((g) => g.map((t) => t.name.split('.')[1]).join(''));
+    const names = (passes: number) => layerGroups(targets, passes, layerOfLinear).map((g) => g.map((t) => t.name.split('.')[1]).join(''));
     expect(names(1)).toEqual(['0011223344']);
     expect(names(2)).toEqual(['0011', '223344']);
     expect(names(3)).toEqual(['00', '1122', '3344']);

@@ -9,12 +9,14 @@ import { prepareDataset, type ClassLabels } from '../../src/data/prepare';
 import { promptLength, type TokenSequence } from '../../src/data/tokenize';
 import { uploadWeights } from '../../src/engine/load';
 import { Transformer } from '../../src/engine/transformer';
+import { decoderLayout } from '../../src/data/layout';
 import { firstTokensDiffer, labelAccuracy, meanTokenLoss, scoreRows } from '../../src/train/evaluate';
 import { testGpu } from '../gpu';
 import { loadFixture } from '../engine/fixtures';
 
 const B = 3;
 const T = 48;
+const layout = decoderLayout(B, T, 0);
 // Two labels that the fixture tokenizer starts with different tokens, and two that share the first.
 const DIFFERENT = ['good', 'bad'];
 const SHARED = ['good', 'goody'];
@@ -54,29 +56,29 @@ describe('scoreRows', async () => {
   it('reads accuracy from the loss pass when the labels start with different tokens', async () => {
     const data = prepare(DIFFERENT);
     expect(firstTokensDiffer(data.labels!)).toBe(true);
-    const score = await scoreRows(model, data.val, data.labels, 0);
+    const score = await scoreRows(model, data.val, data.labels, layout);
     expect(score.examples).toBe(10);
-    expect(score.loss).toBeCloseTo((await meanTokenLoss(model, data.val, 0)).loss, 6);
+    expect(score.loss).toBeCloseTo((await meanTokenLoss(model, data.val, layout)).loss, 6);
     const picks = await promptOnlyPicks(data.val, data.labels!);
     const truth = data.valExamples.map((e) => data.labels!.labels.indexOf((e as { completion: string }).completion));
     expect(score.accuracy).toBeCloseTo(picks.filter((p, i) => p === truth[i]).length / picks.length, 12);
     // The logits at the prompt's end do not see the completion: the other label's rows score 1 − accuracy.
     const flipped = prepare(DIFFERENT, true);
-    expect((await scoreRows(model, flipped.val, flipped.labels, 0)).accuracy).toBeCloseTo(1 - score.accuracy!, 12);
+    expect((await scoreRows(model, flipped.val, flipped.labels, layout)).accuracy).toBeCloseTo(1 - score.accuracy!, 12);
   });
 
   it('bounds loss and accuracy to the same batches', async () => {
     const data = prepare(DIFFERENT);
-    const bounded = await scoreRows(model, data.val, data.labels, 0, 2);
+    const bounded = await scoreRows(model, data.val, data.labels, layout, 2);
     expect(bounded.examples).toBe(2 * B);
-    expect(bounded.accuracy).toBeCloseTo((await scoreRows(model, data.val.slice(0, 2 * B), data.labels, 0)).accuracy!, 12);
+    expect(bounded.accuracy).toBeCloseTo((await scoreRows(model, data.val.slice(0, 2 * B), data.labels, layout)).accuracy!, 12);
   });
 
   it('scores every label by its summed loss when the labels share their first token', async () => {
     const data = prepare(SHARED);
     expect(firstTokensDiffer(data.labels!)).toBe(false);
-    const score = await scoreRows(model, data.val, data.labels, 0);
-    const perLabel = await labelAccuracy(model, data.val, data.labels, 0);
+    const score = await scoreRows(model, data.val, data.labels, layout);
+    const perLabel = await labelAccuracy(model, data.val, data.labels, layout);
     expect(score.accuracy).toBe(perLabel!.accuracy);
     expect(score.examples).toBe(perLabel!.examples);
   });

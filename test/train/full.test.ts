@@ -18,6 +18,7 @@ import { nodeModelFiles } from '../../src/model/node-files';
 import { SafetensorsFile } from '../../src/model/safetensors';
 import { defaultConfig } from '../../src/train/config';
 import { meanTokenLoss } from '../../src/train/evaluate';
+import { decoderLayout } from '../../src/data/layout';
 import { parameterCount } from '../../src/train/full';
 import { runJob } from '../../src/train/job';
 import type { JobEvent } from '../../src/train/events';
@@ -35,7 +36,7 @@ async function folderLoss(files: ModelFiles, pick: (opened: OpenedModel) => { ro
   const weights = await uploadWeights(gpu, opened);
   const model = new Transformer(gpu, opened.spec, weights, { B: SETTINGS.batchSize, T: SETTINGS.seqLen });
   const { rows, pad } = pick(opened);
-  const { loss } = await meanTokenLoss(model, rows, pad);
+  const { loss } = await meanTokenLoss(model, rows, decoderLayout(SETTINGS.batchSize, SETTINGS.seqLen, pad));
   model.destroy();
   weights.forEach((b) => b.destroy());
   return { opened, loss };

@@ -54,7 +54,7 @@ describe('the GoRA job end to end on a fixture', async () => {
 
   it('ends with the measured peak of its own buffers and the estimate, as the report has them', () => {
     const memory = gora.events.filter((e) => e.type === 'memory');
-    expect(memory).toEqual([{ type: 'memory', peakBytes: gora.result.memory.peakBytes, estimateBytes: gora.result.memory.estimate.peak }]);
+    expect(memory).toEqual([{ type: 'memory', peakBytes: gora.result.memory.peakBytes, estimateBytes: gora.result.memory.estimate!.peak }]);
     expect(gora.result.memory.peakBytes).toBeGreaterThan(1e5);
   });
 
@@ -138,7 +138,7 @@ describe('the GoRA job end to end on a fixture', async () => {
       expect(a.scale).toBeCloseTo(gora.result.trained.get(name)!.scale, 6);
       model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
     }
-    const { loss } = await meanTokenLoss(model, gora.data.val, gora.data.plan.pad);
+    const { loss } = await meanTokenLoss(model, gora.data.val, gora.data.layout);
     model.destroy();
     weights.forEach((b) => b.destroy());
     expect(Math.abs(loss - gora.result.final.loss)).toBeLessThan(1e-5 * gora.result.final.loss);

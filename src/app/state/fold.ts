@@ -113,7 +113,7 @@ export function foldEventAt(run: RunState, event: JobEvent, now: number): RunSta
         checkpointProblem: `The checkpoint of step ${event.step} could not be saved (${event.error}). Training goes on, but ${run.checkpoint ? `after a reload this run can be resumed only from step ${run.checkpoint.step}` : 'this run cannot be resumed after a reload'}.`,
       };
     case 'memory':
-      return { ...run, memory: { bytes: event.peakBytes, peak: event.peakBytes, estimate: event.estimateBytes, final: true } };
+      return { ...run, memory: { bytes: event.peakBytes, peak: event.peakBytes, estimate: event.estimateBytes ?? undefined, final: true } };
     case 'log':
       return run;
   }

@@ -2,19 +2,10 @@
 // which is cheap at the few dozen tokens shown for before/after comparisons). Up to B prompts run
 // side by side, one per row; only each row's last logits row is read back.
 
-import type { Transformer } from '../engine/transformer';
+import type { Transformer } from './transformer';
+import type { GreedyOptions } from './trainable';
 
-export interface GenerateOptions {
-  maxNewTokens: number;
-  /** Generation of a row stops after this token (EOS). */
-  stopToken: number | null;
-  /** Fills the unused right part of each row. */
-  padToken: number;
-  /** Called after each forward pass, for progress. */
-  onPass?: () => void;
-}
-
-export async function generateGreedy(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
+export async function generateGreedy(model: Transformer, prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
   const { B, T } = model.shape;
   const V = model.spec.vocabSize;
   const results: number[][] = [];
