@@ -7,6 +7,7 @@ import type { LinearTarget } from '../model/spec';
 import type { JobResult } from '../train/job';
 import type { Evaluation } from '../train/events';
 import { methodLabel } from '../compare/methods';
+import { modulePlaces } from '../model/module-places';
 
 export const MODEL_CARD = 'README.md';
 
@@ -30,30 +31,16 @@ function scores(label: string, e: Evaluation | null): string | null {
 }
 
 /**
- * Where a target sits, read from its PEFT module name: the block (the first numbered part, with its
- * stack when the model has several: `encoder 0`) and the module inside it (`q_proj`; T5's
- * `SelfAttention.q`, as its blocks hold several q's).
- */
-function placeOf(t: LinearTarget, stacks: boolean, byShortName: boolean): { layer: string; kind: string } {
-  const parts = t.module.split('.');
-  const at = parts.findIndex((part) => /^\d+$/.test(part));
-  const layer = stacks ? `${parts[0]} ${parts[at]}` : parts[at];
-  return { layer, kind: byShortName ? t.shortName : parts.slice(at + 1).join('.').replace(/^layer\.\d+\./, '') };
-}
-
-/**
  * The ranks as a table: one row per layer, one column per module kind (`q_proj`, `c_attn`, …), in
  * the order the block uses them.
  */
 function rankTable(result: JobResult, targets: readonly LinearTarget[]): string {
-  const stacks = new Set(targets.map((t) => t.module.split('.')[0])).size > 1;
-  const firstLayer = targets.filter((t) => placeOf(t, stacks, true).layer === placeOf(targets[0], stacks, true).layer);
-  const byShortName = new Set(firstLayer.map((t) => t.shortName)).size === firstLayer.length;
-  const placed = targets.map((t) => ({ t, ...placeOf(t, stacks, byShortName) }));
-  const kinds = [...new Set(placed.map((p) => p.kind))];
+  const places = modulePlaces(targets.map((t) => t.module));
+  const placed = targets.map((t, i) => ({ t, ...places[i] }));
+  const kinds = [...new Set(placed.map((p) => p.module))];
   const layers = [...new Set(placed.map((p) => p.layer))];
   const rank = (layer: string, kind: string) => {
-    const target = placed.find((p) => p.kind === kind && p.layer === layer)?.t;
+    const target = placed.find((p) => p.module === kind && p.layer === layer)?.t;
     return String(target ? (result.trained.get(target.name)?.rank ?? 0) : '–');
   };
   return [`| layer | ${kinds.join(' | ')} |`, `|---|${kinds.map(() => '---:').join('|')}|`, ...layers.map((l) => `| ${l} | ${kinds.map((k) => rank(l, k)).join(' | ')} |`)].join('\n');

@@ -8,12 +8,13 @@ import type { TrainableModel } from '../engine/trainable';
 import { Transformer } from '../engine/transformer';
 import { T5Model } from '../engine/t5-model';
 import { destroyWeights, loadWeights, type LoadProgress } from '../engine/load';
-import type { WeightFormat } from '../engine/weight-format';
+import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 import type { Seq2SeqIds } from '../data/seq2seq';
 import type { AnyOpenedModel } from '../model/open';
 import type { OpenedModel } from '../model/load';
+import type { ModelSpec } from '../model/spec';
 import { checkpointDtype } from '../model/load';
-import { readT5Weights, type OpenedT5 } from '../model/t5-load';
+import { readT5Weights, t5LinearTargets, t5TensorShapes, type OpenedT5 } from '../model/t5-load';
 import { resolveWeightFormat, type JobConfig, type Method } from './config';
 import { estimateMemory, type MemoryEstimate, type TrainableSettings } from './memory-estimate';
 import { describePlan, planRun, type DeviceBudget, type RunPlan } from './memory-plan';
@@ -33,6 +34,20 @@ export interface JobShape {
   T: number;
 }
 
+export interface ModelSummary {
+  /** `llama`, `t5`, … */
+  architecture: string;
+  /** "4 layers × 128"; a T5 model's "2 + 2 layers × 128" (encoder + decoder). */
+  shape: string;
+  parameters: number;
+  /** The checkpoint's dtype of its linear weights (BF16, F32, …). */
+  dtype: string;
+  /** The decoder-only spec the memory plan reads; null for a model it does not plan. */
+  spec: ModelSpec | null;
+  /** The formats its frozen weights can be held in on the GPU (src/engine/weight-format.ts). */
+  formats: readonly WeightFormat[];
+}
+
 interface ModelKind<M extends AnyOpenedModel> {
   build(gpu: Gpu, opened: M, shape: JobShape, format: WeightFormat, onProgress: (p: LoadProgress) => void): Promise<BuiltModel>;
   /** How the frozen linear weights are held on the GPU for these settings (a RangeError when they cannot be). */
@@ -45,6 +60,8 @@ interface ModelKind<M extends AnyOpenedModel> {
   estimate(opened: M, shape: JobShape, settings: TrainableSettings, bindingLimit: number): MemoryEstimate | null;
   /** The model's shapes as gora_report.json records them. */
   describe(opened: M): Record<string, unknown>;
+  /** What the app shows of the model before a run. */
+  summary(opened: M): ModelSummary;
   /** PEFT's task_type for an adapter of this model. */
   taskType: 'CAUSAL_LM' | 'SEQ_2_SEQ_LM';
   /** What an encoder-decoder model's data needs (src/data/seq2seq.ts); null for a decoder-only one. */
@@ -83,6 +100,14 @@ const decoder: ModelKind<OpenedModel> = {
     intermediate_size: spec.intermediateSize,
     vocab_size: spec.vocabSize,
   }),
+  summary: (opened) => ({
+    architecture: opened.spec.architecture,
+    shape: `${opened.spec.layers} layers × ${opened.spec.hiddenSize}`,
+    parameters: opened.entries.reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0),
+    dtype: checkpointDtype(opened),
+    spec: opened.spec,
+    formats: WEIGHT_FORMATS,
+  }),
   taskType: 'CAUSAL_LM',
   seq2seq: () => null,
 };
@@ -96,7 +121,7 @@ const t5: ModelKind<OpenedT5> = {
     return { model, transformer: null, release: () => model.destroy() };
   },
   weightFormat(config) {
-    if (config.weights != null && config.weights !== 'f32') throw new RangeError(`a T5 model's weights are held in f32 on the GPU: leave the frozen-weights setting at the checkpoint's dtype or use f32, not ${config.weights}`);
+    if (config.weights != null && config.weights !== 'f32') throw new RangeError(`a T5 model's frozen weights are held in f32 on the GPU: set the frozen weights to the checkpoint's or f32, not ${config.weights}`);
     return 'f32';
   },
   methodProblem: (method) => (method === 'full' ? 'full training is for decoder-only models; a T5 model trains adapters (gora, lora, rslora, lora-ga, pissa)' : null),
@@ -113,6 +138,14 @@ const t5: ModelKind<OpenedT5> = {
     feed_forward: spec.feedForward,
     tied_embeddings: spec.tiedEmbeddings,
     vocab_size: spec.vocabSize,
+  }),
+  summary: ({ spec, checkpoint }) => ({
+    architecture: 't5',
+    shape: `${spec.encoderLayers} + ${spec.decoderLayers} layers (encoder + decoder) × ${spec.dModel}`,
+    parameters: t5TensorShapes(spec).reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0),
+    dtype: checkpoint.tensor(t5LinearTargets(spec)[0].name).dtype,
+    spec: null,
+    formats: ['f32'],
   }),
   taskType: 'SEQ_2_SEQ_LM',
   seq2seq: ({ spec }) => ({ eos: spec.eosTokenId, pad: spec.padTokenId, decoderStart: spec.decoderStartTokenId }),

@@ -6,7 +6,8 @@ import { GpuError } from '../gpu/errors';
 import { DataError } from '../data/errors';
 import { prepareDataset } from '../data/prepare';
 import { ModelFormatError } from '../model/errors';
-import { checkpointDtype, openModel } from '../model/load';
+import { openAnyModel } from '../model/open';
+import { modelKind, planForDevice } from '../train/model-kinds';
 import type { AllocationSettings } from '../gora/allocate';
 import { exportRunFiles } from '../export/run-files';
 import { baseModelName } from '../export/base-model';
@@ -14,7 +15,7 @@ import { JobStopped, NumericalFault, runJob } from '../train/job';
 import { openModelFiles, readDataSource } from '../app/sources';
 import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../app/saved-runs';
 import { readCheckpoint } from '../train/checkpoint';
-import { describePlan, deviceBudget, planRun, RunDoesNotFit } from '../train/memory-plan';
+import { deviceBudget, RunDoesNotFit } from '../train/memory-plan';
 import type { JobEvent } from '../train/events';
 import type { RunRequest, WorkerResponse } from './protocol';
 
@@ -61,14 +62,15 @@ export class WorkerRun {
       const files = await openModelFiles(this.request.model, (p) =>
         emit({ type: 'progress', phase: 'load', done: p.bytes, total: p.totalBytes ?? 0, detail: `${p.fromCache ? 'cached' : 'downloading'} ${p.file}` }),
       );
-      const model = await openModel(files);
+      const model = await openAnyModel(files);
+      const kind = modelKind(model);
       if (!model.tokenizer) throw new ModelFormatError('tokenizer.json', 'is missing: the model folder needs its tokenizer');
       const { text, fileName } = await readDataSource(this.request.data, runId);
       // The micro-batch that fits this device (a resumed run plans the same on the same GPU).
-      const plan = planRun(model.spec, this.request.config, deviceBudget(gpu.info.limits), checkpointDtype(model));
-      const config = plan.config;
-      emit({ type: 'log', message: describePlan(plan) });
-      const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator });
+      const { config, description } = planForDevice(model, this.request.config, deviceBudget(gpu.info.limits));
+      emit({ type: 'log', message: description });
+      const seq2seq = kind.seq2seq(model) ?? undefined;
+      const data = prepareDataset(text, fileName, model.tokenizer, { ...this.request.dataOptions, seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator, seq2seq });
       const kept = this.request.resume || (this.request.keep !== false && (await this.remember(text, fileName, emit)));
       const saved = this.request.resume ? await savedCheckpoint(runId) : null;
       if (this.request.resume && !saved) throw new Error('the checkpoint of this run is no longer stored in the browser');

@@ -1,18 +1,14 @@
 import { useRef, useState, type KeyboardEvent } from 'react';
 import type { Allocation } from '../../gora/allocate';
 import { formatSignificant } from './format';
+import { modulePlaces } from '../../model/module-places';
 import { heatColour, heatGradient, heatmapMove, heatTextColour } from './chart-style';
 
-/** model.layers.3.self_attn.q_proj → [3, 'q_proj'] */
-function layerAndModule(name: string): [number, string] {
-  const match = /\.(\d+)\.(?:.*\.)?([^.]+)$/.exec(name);
-  return match ? [Number(match[1]), match[2]] : [0, name];
-}
 
 type Value = 'rank' | 'importance';
 
 interface Cell {
-  layer: number;
+  layer: string;
   module: string;
   rank: number;
   importance: number;
@@ -33,12 +29,11 @@ const scaleText = (x: number, value: Value) => (value === 'rank' ? String(Math.r
  * and the focused or hovered cell's layer, module and values are written under the scale.
  */
 export function Heatmap({ allocation, value, title }: { allocation: Allocation; value: Value; title: string }) {
-  const cells = allocation.layers.map((l): Cell => {
-    const [layer, module] = layerAndModule(l.name);
-    return { layer, module, rank: l.rank, importance: l.importance };
-  });
+  // Layers in the model's order (a T5 model's encoder blocks, then its decoder's).
+  const places = modulePlaces(allocation.layers.map((l) => l.name));
+  const cells = allocation.layers.map((l, i): Cell => ({ ...places[i], rank: l.rank, importance: l.importance }));
   const modules = [...new Set(cells.map((c) => c.module))];
-  const layers = [...new Set(cells.map((c) => c.layer))].sort((a, b) => a - b);
+  const layers = [...new Set(cells.map((c) => c.layer))];
   const grid = layers.map((layer) => modules.map((m) => cells.find((c) => c.layer === layer && c.module === m) ?? null));
   const present = grid.map((row) => row.map((c) => c !== null));
   const values = cells.map((c) => c[value]);
@@ -88,7 +83,7 @@ export function Heatmap({ allocation, value, title }: { allocation: Allocation; 
         {grid.map((row, i) => (
           <div key={layers[i]} role="row" className="heatmap-row">
             <span role="rowheader" className="heatmap-head">
-              L{layers[i]}
+              {/^\d+$/.test(layers[i]) ? `L${layers[i]}` : layers[i]}
             </span>
             {row.map((cell, j) => {
               if (!cell) return <span key={modules[j]} role="gridcell" aria-label={`layer ${layers[i]}, ${modules[j]}: no adapter`} />;

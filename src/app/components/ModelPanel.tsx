@@ -67,7 +67,7 @@ export function ModelPanel() {
           <dd>{info.name}</dd>
           <dt>Architecture</dt>
           <dd>
-            {info.architecture}, {info.layers} layers × {info.hiddenSize}
+            {info.architecture}, {info.shape}
           </dd>
           <dt>Parameters</dt>
           <dd>{formatCount(info.parameters)}</dd>

@@ -153,7 +153,7 @@ function RunSummary() {
   if (!info) return null;
   let memory = '';
   try {
-    memory = ` · GPU memory about ${formatBytes(planRun(info.spec, config, deviceBudget(limits ?? {}), info.dtype).estimate.peak)}`;
+    if (info.spec) memory = ` · GPU memory about ${formatBytes(planRun(info.spec, config, deviceBudget(limits ?? {}), info.dtype).estimate.peak)}`;
   } catch {
     // The settings panel says why the run does not fit.
   }

@@ -129,14 +129,17 @@ function WeightsChoice() {
   const setConfig = useStore((s) => s.setConfig);
   const busy = useStore(isBusy);
   if (!info) return null;
+  const { spec } = info;
   const weightBytes = (weights: WeightFormat): string => {
+    if (!spec) return '';
     try {
-      return formatBytes(planRun(info.spec, { ...config, weights }, deviceBudget(limits ?? {}), info.dtype).estimate.weights);
+      return `, ${formatBytes(planRun(spec, { ...config, weights }, deviceBudget(limits ?? {}), info.dtype).estimate.weights)}`;
     } catch {
-      return 'does not fit';
+      return ', does not fit';
     }
   };
-  const asStored = resolveWeightFormat({ ...config, weights: null }, info.dtype);
+  const checkpoints = resolveWeightFormat({ ...config, weights: null }, info.dtype);
+  const asStored = info.formats.includes(checkpoints) ? checkpoints : info.formats[0];
   return (
     <div className="field full-row">
       <label>
@@ -149,13 +152,14 @@ function WeightsChoice() {
         data-testid="setting-weights"
       >
         <option value="">
-          the checkpoint's ({asStored}, {weightBytes(asStored)})
+          the checkpoint's ({asStored}{weightBytes(asStored)})
         </option>
         {WEIGHT_FORMATS.map((f) => {
-          const problem = weightFormatProblem(config.method, f);
+          const problem = info.formats.includes(f) ? weightFormatProblem(config.method, f) : `a ${info.architecture} model holds its frozen weights in ${info.formats.join(' or ')} here`;
           return (
             <option key={f} value={f} disabled={problem !== null} title={problem ?? undefined}>
-              {FORMAT_LABELS[f]}, {weightBytes(f)}
+              {FORMAT_LABELS[f]}
+              {weightBytes(f)}
             </option>
           );
         })}
@@ -169,11 +173,19 @@ function WeightsChoice() {
 }
 
 function MemoryEstimate() {
-  const spec = useStore((s) => s.modelInfo?.spec);
-  const dtype = useStore((s) => s.modelInfo?.dtype);
+  const info = useStore((s) => s.modelInfo);
+  const spec = info?.spec;
+  const dtype = info?.dtype;
   const config = useStore((s) => s.config);
   const limits = useStore((s) => s.gpuInfo?.limits);
-  if (!spec) return null;
+  if (!info) return null;
+  if (!spec) {
+    return (
+      <p className="muted small" data-testid="memory-estimate">
+        GPU memory is not estimated ahead for a {info.architecture} model: the run shows what it uses as it goes.
+      </p>
+    );
+  }
   let plan: RunPlan;
   try {
     plan = planRun(spec, config, deviceBudget(limits ?? {}), dtype);

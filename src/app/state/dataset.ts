@@ -38,12 +38,12 @@ export const datasetSlice: StateCreator<Store, [], [], DatasetSlice> = (set, get
     await get().refreshPreview();
   },
   refreshPreview: async () => {
-    const { dataSource, tokenizer, config } = get();
+    const { dataSource, tokenizer, config, modelInfo } = get();
     if (!tokenizer) return;
     set({ dataStatus: 'loading', dataError: null });
     try {
       const { text, fileName } = await readDataSource(dataSource);
-      const data = prepareDataset(text, fileName, tokenizer, { seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator });
+      const data = prepareDataset(text, fileName, tokenizer, { seqLen: config.seqLen, batchSize: config.batchSize, seed: config.seed, valFraction: config.valFraction, separator: config.separator, seq2seq: modelInfo?.seq2seq ?? undefined });
       if (get().dataSource !== dataSource) return;
       const decode = (ids: Uint32Array) => tokenizer.decode(Array.from(ids), { skipSpecialTokens: false });
       const preview = data.train.slice(0, PREVIEW_ROWS).map((row) => {

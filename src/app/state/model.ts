@@ -2,25 +2,32 @@
 // preview needs it); the worker opens the same source again for the run (from the cache).
 
 import type { StateCreator } from 'zustand';
-import { checkpointDtype, openModel } from '../../model/load';
+import { openAnyModel } from '../../model/open';
+import { modelKind } from '../../train/model-kinds';
+import type { Seq2SeqIds } from '../../data/seq2seq';
 import { clearHubCache } from '../../model/hub';
 import type { Tokenizer } from '../../model/tokenizer';
 import type { ModelSpec } from '../../model/spec';
+import type { WeightFormat } from '../../engine/weight-format';
 import { describeModel, EMBEDDED_MODEL, openModelFiles, type ModelSource } from '../sources';
 import type { Store } from './types';
 import { advanceRate, openRate } from '../../train/rate';
 
 export interface ModelInfo {
   name: string;
-  spec: ModelSpec;
+  /** The memory plan's model (decoder-only); null for a model it does not plan (T5). */
+  spec: ModelSpec | null;
   architecture: string;
-  layers: number;
-  hiddenSize: number;
-  vocabSize: number;
+  /** "4 layers × 128" */
+  shape: string;
   parameters: number;
+  /** An encoder-decoder model's ids for its data (the preview reads rows as the run will); else null. */
+  seq2seq: Seq2SeqIds | null;
   targets: number;
   /** The dtype of its linear weights in the checkpoint (BF16, F16, F32): the default storage format. */
   dtype: string;
+  /** The formats its frozen weights can be held in (a T5 model: f32 only). */
+  formats: readonly WeightFormat[];
 }
 
 export interface ModelProgress {
@@ -65,16 +72,17 @@ export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) =>
         window = advanced.window;
         if (get().modelPending === source) set({ modelProgress: { ...p, rate: advanced.rate } });
       });
-      const model = await openModel(files);
+      const model = await openAnyModel(files);
       if (get().modelPending !== source) return; // another model was picked meanwhile
       if (!model.tokenizer) throw new Error('the model has no tokenizer.json, which fine-tuning needs');
-      const parameters = model.entries.reduce((sum, e) => sum + e.shape.reduce((a, b) => a * b, 1), 0);
+      const kind = modelKind(model);
+      const { architecture, shape, parameters, dtype, spec, formats } = kind.summary(model);
       set({
         modelSource: source,
         modelPending: null,
         modelStatus: 'ready',
         tokenizer: model.tokenizer,
-        modelInfo: { name: describeModel(source), spec: model.spec, architecture: model.spec.architecture, layers: model.spec.layers, hiddenSize: model.spec.hiddenSize, vocabSize: model.spec.vocabSize, parameters, targets: model.targets.length, dtype: checkpointDtype(model) },
+        modelInfo: { name: describeModel(source), spec, architecture, shape, parameters, seq2seq: kind.seq2seq(model), targets: model.targets.length, dtype, formats },
       });
       await get().refreshPreview();
     } catch (error) {
