@@ -5,11 +5,12 @@
 //
 //   npx tsx scripts/make-fixtures.ts
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../src/engine/random';
 import { SPECIAL_TOKENS, byteChars } from './corpus/byte-level';
 import { CHAT_TEMPLATE, tokenizerJson } from './corpus/tokenizer-files';
+import { frequentWords, unigramTokenizerFiles } from './corpus/unigram-tokenizer';
 import { writeSafetensors, type TensorToWrite, type WritableDtype } from '../src/model/safetensors';
 import { parseT5Config } from '../src/model/t5-config';
 import { t5TensorShapes } from '../src/model/t5-load';
@@ -319,7 +320,9 @@ writeFixture('gpt2-noprefix', gpt2Config(64), { 'model.safetensors': safetensors
 
 // T5ForConditionalGeneration's config keys, shrunk: v1.0 (ReLU, tied head, T5's default buckets)
 // and v1.1 / Flan-T5 (gated GELU, untied head), each with heads · d_kv ≠ d_model and stacks of
-// different depths. The embedding is saved as `shared.weight`, as save_pretrained does.
+// different depths, v1.1 in BF16 as Flan-T5 is published. The embedding is saved as `shared.weight`,
+// as save_pretrained does. Their tokenizer is T5's kind: Unigram with <pad> = 0, </s> = 1, its words
+// the most frequent of the T5 sentiment sample.
 const t5Config = (v11: boolean) => ({
   architectures: ['T5ForConditionalGeneration'],
   d_ff: v11 ? 40 : 48,
@@ -342,12 +345,21 @@ const t5Config = (v11: boolean) => ({
   relative_attention_max_distance: v11 ? 20 : 128,
   relative_attention_num_buckets: v11 ? 8 : 32,
   tie_word_embeddings: !v11,
-  torch_dtype: 'float32',
+  torch_dtype: v11 ? 'bfloat16' : 'float32',
   vocab_size: V,
 });
+const T5_SAMPLE = readFileSync(join(ROOT, '..', '..', 'public', 'datasets', 'sentiment-t5.jsonl'), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as { prompt: string; completion: string });
+const T5_TOKENIZER = unigramTokenizerFiles(frequentWords(T5_SAMPLE.map((r) => `${r.prompt} ${r.completion}`).join('\n')), V);
 for (const [name, v11, seed] of [['t5', false, 6], ['t5-v1_1', true, 7]] as const) {
   const config = t5Config(v11);
-  writeFixture(name, config, { 'model.safetensors': safetensors(makeTensors(new Random(seed), t5TensorShapes(parseT5Config(config))), 'F32') });
+  writeFixture(name, config, {
+    'model.safetensors': safetensors(makeTensors(new Random(seed), t5TensorShapes(parseT5Config(config))), v11 ? 'BF16' : 'F32'),
+    'tokenizer.json': T5_TOKENIZER.tokenizerJson,
+    'tokenizer_config.json': T5_TOKENIZER.tokenizerConfig,
+  });
 }
 
 console.log(`fixtures written to ${ROOT} (tokenizer: ${TOKENIZER.size} tokens, vocab_size ${V})`);

@@ -15,6 +15,7 @@ export const EMBEDDED_MODEL = 'gora-tiny';
 export const SAMPLE_DATASETS = [
   { name: 'sentiment', title: 'Sentiment (positive / negative reviews)' },
   { name: 'arithmetic', title: 'Arithmetic word problems' },
+  { name: 'sentiment-t5', title: 'Sentiment for T5 (sst2 sentence: … → positive)' },
 ];
 const EMBEDDED_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
 /** What a download of the built-in model holds: the files that load it, and its model card (sources, licences). */

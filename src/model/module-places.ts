@@ -6,7 +6,19 @@
 export interface ModulePlace {
   layer: string;
   module: string;
+  /** Short forms for a narrow map: `L3`, `enc 0`; `q`, `self q`, `cross q`. */
+  layerLabel: string;
+  moduleLabel: string;
 }
+
+/** Short names of the parts of a block that hold several modules of one name (T5's). */
+const SHORT_PARTS: Record<string, string> = { SelfAttention: 'self', EncDecAttention: 'cross', DenseReluDense: '', encoder: 'enc', decoder: 'dec' };
+const shorten = (text: string) =>
+  text
+    .split(/[ .]/)
+    .map((part) => SHORT_PARTS[part] ?? part.replace(/_proj$/, ''))
+    .filter((part) => part !== '')
+    .join(' ');
 
 export function modulePlaces(modules: readonly string[]): ModulePlace[] {
   const parsed = modules.map((name) => {
@@ -19,5 +31,8 @@ export function modulePlaces(modules: readonly string[]): ModulePlace[] {
   const stacks = new Set(parsed.map((p) => p.stack)).size > 1;
   const layers = parsed.map((p) => (stacks ? `${p.stack} ${p.block}` : p.block));
   const shortUnique = layers.every((layer, i) => parsed.findIndex((p, j) => layers[j] === layer && p.short === parsed[i].short) === i);
-  return parsed.map((p, i) => ({ layer: layers[i], module: shortUnique ? p.short : p.path }));
+  return parsed.map((p, i) => {
+    const module = shortUnique ? p.short : p.path;
+    return { layer: layers[i], module, layerLabel: stacks ? shorten(layers[i]) : `L${layers[i]}`, moduleLabel: shorten(module) };
+  });
 }

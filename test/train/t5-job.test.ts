@@ -16,7 +16,8 @@ import { openAnyModel } from '../../src/model/open';
 import { readT5Weights, type OpenedT5 } from '../../src/model/t5-load';
 import { defaultConfig, modifiesBaseWeights, type JobConfig, type Method } from '../../src/train/config';
 import { subtractInitialAdapters } from '../../src/train/initialise';
-import { runJob } from '../../src/train/job';
+import { JobStopped, runJob } from '../../src/train/job';
+import { readCheckpoint } from '../../src/train/checkpoint';
 import { modelKind } from '../../src/train/model-kinds';
 import type { Batch } from '../../src/data/batch';
 import { testGpu } from '../gpu';
@@ -110,6 +111,39 @@ describe('the job on T5', async () => {
       expect(Math.max(...base.map((v, i) => Math.abs(v - trained[i])))).toBeGreaterThan(1e-4 * largest);
     });
   }
+
+  it('GoRA on T5 stopped after step 2 and resumed from its checkpoint takes the same steps as a run that never stopped', async () => {
+    const opened = await openAnyModel(await nodeModelFiles(fixturePath('t5-v1_1')));
+    const config = { ...defaultConfig('gora'), ...SETTINGS, steps: 4, generateSamples: 0 };
+    const data = prepareDataset(DATA, 'sentiment-t5.jsonl', opened.tokenizer!, { ...config, seq2seq: modelKind(opened).seq2seq(opened)! });
+    const straight = await runJob({ gpu, model: opened, data, config });
+    let saved: Map<string, Uint8Array> | null = null;
+    let steps = 0;
+    const stopped = runJob({
+      gpu,
+      model: opened,
+      data,
+      config,
+      emit: (e) => e.type === 'step' && steps++,
+      control: {
+        checkpoint: async () => {
+          if (steps >= 2) throw new JobStopped();
+        },
+      },
+      saveCheckpoint: async (files) => void (saved = files),
+    });
+    await expect(stopped).rejects.toBeInstanceOf(JobStopped);
+    const checkpoint = await readCheckpoint(saved!);
+    expect(checkpoint.step).toBe(2);
+    const resumed = await runJob({ gpu, model: opened, data, config, resume: checkpoint });
+    expect(resumed.allocation).toEqual(straight.allocation);
+    expect(resumed.steps.map((s) => s.loss)).toEqual(straight.steps.map((s) => s.loss));
+    for (const [name, a] of straight.trained) {
+      const b = resumed.trained.get(name)!;
+      expect(Math.max(...b.B.map((x, i) => Math.abs(x - a.B[i]))), name).toBeLessThanOrEqual(1e-6 * Math.max(...a.B.map(Math.abs), 1e-12));
+    }
+    expect(resumed.final.loss).toBeCloseTo(straight.final.loss, 6);
+  });
 
   it('refuses full training, packing and plain text on a T5 model, saying why', async () => {
     const opened = await openAnyModel(await nodeModelFiles(fixturePath('t5')));

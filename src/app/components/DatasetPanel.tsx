@@ -11,6 +11,7 @@ export function DatasetPanel() {
   const source = useStore((s) => s.dataSource);
   const status = useStore((s) => s.dataStatus);
   const preview = useStore((s) => s.preview);
+  const seq2seq = useStore((s) => s.modelInfo?.seq2seq ?? null) !== null;
   const stats = useStore((s) => s.dataStats);
   const labels = useStore((s) => s.dataLabels);
   const seqLen = useStore((s) => s.config.seqLen);
@@ -44,11 +45,17 @@ export function DatasetPanel() {
         Or your own file (JSONL, CSV, TSV, TXT) — pick or drop it here
         <input type="file" accept=".jsonl,.json,.csv,.tsv,.txt" onChange={(e) => pick(e.target.files?.[0])} disabled={busy} data-testid="dataset-file" />
       </label>
-      <div className="row wrap">
-        {SETTING_ROWS.filter((row) => row.app === 'data').map((row) => (
-          <DataSettingField key={row.key} row={row} disabled={busy} />
-        ))}
-      </div>
+      {seq2seq ? (
+        <p className="muted small" data-testid="seq2seq-note">
+          An encoder-decoder model reads each prompt (the encoder's input) and completion (the decoder's labels) apart: nothing joins them.
+        </p>
+      ) : (
+        <div className="row wrap">
+          {SETTING_ROWS.filter((row) => row.app === 'data').map((row) => (
+            <DataSettingField key={row.key} row={row} disabled={busy} />
+          ))}
+        </div>
+      )}
       {!modelReady && <p className="muted">Choose a model first: the preview uses its tokenizer.</p>}
       {status === 'loading' && <p className="muted">Reading…</p>}
       {status === 'error' && error && (

@@ -34,6 +34,7 @@ export function Heatmap({ allocation, value, title }: { allocation: Allocation; 
   const cells = allocation.layers.map((l, i): Cell => ({ ...places[i], rank: l.rank, importance: l.importance }));
   const modules = [...new Set(cells.map((c) => c.module))];
   const layers = [...new Set(cells.map((c) => c.layer))];
+  const labelOf = new Map(places.flatMap((p) => [[`m ${p.module}`, p.moduleLabel], [`l ${p.layer}`, p.layerLabel]]));
   const grid = layers.map((layer) => modules.map((m) => cells.find((c) => c.layer === layer && c.module === m) ?? null));
   const present = grid.map((row) => row.map((c) => c !== null));
   const values = cells.map((c) => c[value]);
@@ -76,14 +77,14 @@ export function Heatmap({ allocation, value, title }: { allocation: Allocation; 
           <span role="columnheader" aria-label="layer" />
           {modules.map((m) => (
             <span key={m} role="columnheader" className="heatmap-head" title={m}>
-              {m.replace('_proj', '')}
+              {labelOf.get(`m ${m}`)}
             </span>
           ))}
         </div>
         {grid.map((row, i) => (
           <div key={layers[i]} role="row" className="heatmap-row">
             <span role="rowheader" className="heatmap-head">
-              {/^\d+$/.test(layers[i]) ? `L${layers[i]}` : layers[i]}
+              {labelOf.get(`l ${layers[i]}`)}
             </span>
             {row.map((cell, j) => {
               if (!cell) return <span key={modules[j]} role="gridcell" aria-label={`layer ${layers[i]}, ${modules[j]}: no adapter`} />;

@@ -8,6 +8,7 @@ import { configProblems } from '../../train/config';
 import { deviceBudget, planRun } from '../../train/memory-plan';
 import { expectedRunSeconds, storedSpeeds } from '../run-speed';
 import { describeModel } from '../sources';
+import { modelSettingProblem } from '../state/model';
 
 const PHASE_TITLES: Record<string, string> = {
   load: 'Load',
@@ -23,7 +24,9 @@ export function RunControls() {
   const method = useStore((s) => s.config.method);
   const ready = useStore((s) => s.modelStatus === 'ready' && (s.dataStatus === 'ready' || s.dataStatus === 'loading') && s.gpuStatus === 'ready');
   // The settings panel marks each bad value at its field; Run stays off until none is left.
-  const problems = configProblems(useStore((s) => s.config));
+  const config = useStore((s) => s.config);
+  const modelProblem = useStore((s) => modelSettingProblem(s.modelInfo, s.config));
+  const problems = [...configProblems(config).map((p) => p.message), ...(modelProblem ? [modelProblem] : [])];
   const busy = useStore(isBusy);
   // While a comparison holds the worker, its own panel pauses and stops it.
   const comparing = useStore((s) => s.comparison?.status === 'running' || s.comparison?.status === 'stopping');
@@ -46,7 +49,7 @@ export function RunControls() {
       {!busy && <RunSummary />}
       {problems.length > 0 && !busy && (
         <p className="notice error" data-testid="run-blocked">
-          Run needs valid settings: {[...new Set(problems.map((p) => p.message))].join('; ')}
+          Run needs valid settings: {[...new Set(problems)].join('; ')}
         </p>
       )}
       {busy && !comparing && run?.status !== 'paused' && (

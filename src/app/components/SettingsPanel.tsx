@@ -21,6 +21,7 @@ export function SettingsPanel() {
   const reviewRanks = useStore((s) => s.reviewRanks);
   const setReviewRanks = useStore((s) => s.setReviewRanks);
   const busy = useStore(isBusy);
+  const methodProblems = useStore((s) => s.modelInfo?.methodProblems);
   const gora = config.method === 'gora';
   const scans = needsScan(config.method);
 
@@ -29,7 +30,7 @@ export function SettingsPanel() {
       <h2 id="settings-title">3 · Method and settings</h2>
       <div className="segmented wrap" role="radiogroup" aria-label="method">
         {METHOD_NAMES.map((m) => (
-          <button key={m} role="radio" aria-checked={config.method === m} className={config.method === m ? 'active' : ''} onClick={() => setConfig({ method: m })} disabled={busy} title={methodDescription(m)} data-testid={`method-${m}`}>
+          <button key={m} role="radio" aria-checked={config.method === m} className={config.method === m ? 'active' : ''} onClick={() => setConfig({ method: m })} disabled={busy || Boolean(methodProblems?.[m])} title={methodProblems?.[m] ?? methodDescription(m)} data-testid={`method-${m}`}>
             {methodLabel(m)}
           </button>
         ))}

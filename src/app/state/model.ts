@@ -9,6 +9,8 @@ import { clearHubCache } from '../../model/hub';
 import type { Tokenizer } from '../../model/tokenizer';
 import type { ModelSpec } from '../../model/spec';
 import type { WeightFormat } from '../../engine/weight-format';
+import type { JobConfig, Method } from '../../train/config';
+import { METHOD_IDS } from '../../train/methods';
 import { describeModel, EMBEDDED_MODEL, openModelFiles, type ModelSource } from '../sources';
 import type { Store } from './types';
 import { advanceRate, openRate } from '../../train/rate';
@@ -28,6 +30,24 @@ export interface ModelInfo {
   dtype: string;
   /** The formats its frozen weights can be held in (a T5 model: f32 only). */
   formats: readonly WeightFormat[];
+  /** Why a method cannot train this model, by method (a T5 model: no full training). */
+  methodProblems: Partial<Record<Method, string>>;
+}
+
+function methodProblems(kind: ReturnType<typeof modelKind>): Partial<Record<Method, string>> {
+  return Object.fromEntries(METHOD_IDS.flatMap((m) => {
+    const problem = kind.methodProblem(m);
+    return problem ? [[m, problem]] : [];
+  }));
+}
+
+/** What this model cannot run of the settings (the method, the weights' format), or null. */
+export function modelSettingProblem(info: ModelInfo | null, config: JobConfig): string | null {
+  if (!info) return null;
+  const method = info.methodProblems[config.method];
+  if (method) return method;
+  if (config.weights && !info.formats.includes(config.weights)) return `a ${info.architecture} model holds its frozen weights in ${info.formats.join(' or ')}: set Frozen weights to the checkpoint's`;
+  return null;
 }
 
 export interface ModelProgress {
@@ -82,7 +102,7 @@ export const modelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) =>
         modelPending: null,
         modelStatus: 'ready',
         tokenizer: model.tokenizer,
-        modelInfo: { name: describeModel(source), spec, architecture, shape, parameters, seq2seq: kind.seq2seq(model), targets: model.targets.length, dtype, formats },
+        modelInfo: { name: describeModel(source), spec, architecture, shape, parameters, seq2seq: kind.seq2seq(model), targets: model.targets.length, dtype, formats, methodProblems: methodProblems(kind) },
       });
       await get().refreshPreview();
     } catch (error) {
