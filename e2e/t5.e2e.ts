@@ -67,4 +67,19 @@ describe('a T5 folder in the app', () => {
       await context.close();
     }
   });
+
+  it('offers the built-in gora-tiny-t5 beside gora-tiny', async () => {
+    const context = await launchChromium({ webgpu: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(app.url);
+      await page.getByTestId('built-in-loaded').waitFor({ timeout: 60_000 });
+      await page.getByTestId('use-gora-tiny-t5').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="built-in-loaded"]')?.textContent === 'gora-tiny-t5 is loaded.', null, { timeout: 60_000 });
+      expect(await page.getByTestId('model-info').textContent()).toContain('t5, 2 + 2 layers (encoder + decoder) × 128');
+      expect(await page.getByTestId('use-gora-tiny').isVisible()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -5,13 +5,15 @@ import { memoryFiles, browserFiles, type ModelFiles } from '../model/bytes';
 import { openHubModel, type HubProgress } from '../model/hub';
 import { ModelFormatError } from '../model/errors';
 import { savedRunData } from './saved-runs';
+import { BUILT_IN_MODELS } from '../model/built-in';
 
 export type ModelSource = { kind: 'embedded'; name: string } | { kind: 'folder'; name: string; files: File[] } | { kind: 'hub'; hub: string; id: string };
 
 /** `saved`: an uploaded file's text kept with an unfinished run (src/app/saved-runs.ts). */
 export type DataSource = { kind: 'sample'; name: string } | { kind: 'file'; file: File } | { kind: 'saved'; fileName: string };
 
-export const EMBEDDED_MODEL = 'gora-tiny';
+export const EMBEDDED_MODELS = BUILT_IN_MODELS;
+export const EMBEDDED_MODEL = BUILT_IN_MODELS[0].name;
 export const SAMPLE_DATASETS = [
   { name: 'sentiment', title: 'Sentiment (positive / negative reviews)' },
   { name: 'arithmetic', title: 'Arithmetic word problems' },

@@ -8,6 +8,7 @@ import type { JobResult } from '../train/job';
 import type { Evaluation } from '../train/events';
 import { methodLabel } from '../compare/methods';
 import { modulePlaces } from '../model/module-places';
+import { isBuiltInModel } from '../model/built-in';
 
 export const MODEL_CARD = 'README.md';
 
@@ -52,7 +53,7 @@ export function modelCard({ result, targets, data, baseModel, taskType = 'CAUSAL
   const full = config.method === 'full';
   const where = isHubId(baseModel)
     ? `\`${baseModel}\` on the Hugging Face hub`
-    : `the model folder \`${baseModel}\` (not a hub id: put that folder next to your script, or change the name below to where it is${baseModel === 'gora-tiny' ? '; the app downloads gora-tiny from its model panel' : ''})`;
+    : `the model folder \`${baseModel}\` (not a hub id: put that folder next to your script, or change the name below to where it is${isBuiltInModel(baseModel) ? `; the app downloads ${baseModel} from its model panel` : ''})`;
   const metadata = ['---', `base_model: ${baseModel}`, ...(full ? [] : ['library_name: peft']), `pipeline_tag: ${pipeline}`, 'tags:', `  - ${config.method}`, ...(full ? [] : ['  - lora']), '---'];
   const load = full
     ? [`from transformers import ${autoClass}, AutoTokenizer`, '', `model = ${autoClass}.from_pretrained("path/to/this/folder")`, 'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']

@@ -2,7 +2,7 @@ import { useState, type DragEvent } from 'react';
 import { zipSync } from 'fflate';
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { EMBEDDED_DOWNLOAD_FILES, EMBEDDED_MODEL, fetchEmbeddedFiles } from '../sources';
+import { EMBEDDED_DOWNLOAD_FILES, EMBEDDED_MODELS, fetchEmbeddedFiles } from '../sources';
 import { saveBytes } from './download';
 import { parseModelId } from '../../model/hub';
 import { formatBytes, formatCount } from './format';
@@ -33,16 +33,21 @@ export function ModelPanel() {
       </div>
       {tab === 'embedded' && (
         <div className="tab-body">
-          <p className="muted">A small Llama-family model trained for this app, ready offline.</p>
-          {builtInLoaded ? (
-            <>
-              <p data-testid="built-in-loaded">{EMBEDDED_MODEL} is loaded.</p>
-              <DownloadBuiltIn />
-            </>
-          ) : (
-            <button onClick={() => void loadModel({ kind: 'embedded', name: EMBEDDED_MODEL })} disabled={busy || status === 'loading'}>
-              Use {EMBEDDED_MODEL}
-            </button>
+          <p className="muted">Small models trained for this app, ready offline.</p>
+          {EMBEDDED_MODELS.map(({ name, description }) =>
+            builtInLoaded && source.name === name ? (
+              <div key={name}>
+                <p data-testid="built-in-loaded">{name} is loaded.</p>
+                <DownloadBuiltIn name={name} />
+              </div>
+            ) : (
+              <p key={name}>
+                <button onClick={() => void loadModel({ kind: 'embedded', name })} disabled={busy || status === 'loading'} data-testid={`use-${name}`}>
+                  Use {name}
+                </button>{' '}
+                <span className="muted small">{description}</span>
+              </p>
+            ),
           )}
         </div>
       )}
@@ -86,29 +91,29 @@ export function ModelPanel() {
 }
 
 /**
- * The built-in model as a zip of one folder named after it, as Hugging Face lays a model out: an
- * adapter trained on it names `gora-tiny` as its base model, and `from_pretrained("gora-tiny")` run
- * beside the unzipped folder finds it.
+ * A built-in model as a zip of one folder named after it, as Hugging Face lays a model out: an
+ * adapter trained on it names it (`gora-tiny`) as its base model, and `from_pretrained("gora-tiny")`
+ * run beside the unzipped folder finds it.
  */
-function DownloadBuiltIn() {
+function DownloadBuiltIn({ name }: { name: string }) {
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const download = async () => {
     setState({ busy: true, error: null });
     try {
-      const files = await fetchEmbeddedFiles(EMBEDDED_MODEL, EMBEDDED_DOWNLOAD_FILES);
-      const zip = zipSync(Object.fromEntries([...files].map(([name, bytes]) => [`${EMBEDDED_MODEL}/${name}`, bytes])), { level: 0 });
-      saveBytes(zip, `${EMBEDDED_MODEL}.zip`, 'application/zip');
+      const files = await fetchEmbeddedFiles(name, EMBEDDED_DOWNLOAD_FILES);
+      const zip = zipSync(Object.fromEntries([...files].map(([file, bytes]) => [`${name}/${file}`, bytes])), { level: 0 });
+      saveBytes(zip, `${name}.zip`, 'application/zip');
       setState({ busy: false, error: null });
     } catch (error) {
-      setState({ busy: false, error: `${EMBEDDED_MODEL} could not be downloaded: ${(error as Error).message}` });
+      setState({ busy: false, error: `${name} could not be downloaded: ${(error as Error).message}` });
     }
   };
   return (
     <>
       <button className="secondary" onClick={() => void download()} disabled={state.busy} data-testid="download-built-in" title="config.json, model.safetensors, tokenizer files and model card, in a folder named after the model">
-        {state.busy ? 'Preparing…' : `Download ${EMBEDDED_MODEL} (zip)`}
+        {state.busy ? 'Preparing…' : `Download ${name} (zip)`}
       </button>
-      <p className="muted small">The base model an adapter trained on it names: unzipped, the folder {EMBEDDED_MODEL}/ loads in transformers and PEFT.</p>
+      <p className="muted small">The base model an adapter trained on it names: unzipped, the folder {name}/ loads in transformers and PEFT.</p>
       {state.error && (
         <p className="notice error" role="alert">
           {state.error}
