@@ -93,7 +93,7 @@ describe('gora finetune and eval', () => {
     pissa: ['--rank', '4'],
   };
   for (const method of Object.keys(extras)) {
-    it(`finetune --method ${method} writes the whole run directory, and eval reads it back`, async () => {
+    it(`finetune --method ${method} writes the whole run directory, eval reads it back, and merge writes a model that scores the same`, async () => {
       const out = mkdtempSync(join(tmpdir(), `gora-${method}-`));
       const extra = extras[method];
       const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', method, '--out', out, ...small, ...extra]);
@@ -108,6 +108,12 @@ describe('gora finetune and eval', () => {
       const line = JSON.parse(evaluated.stdout);
       expect(Object.keys(line)).toEqual(['loss', 'accuracy', 'examples']);
       expect(Math.abs(line.loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
+      // The adapter merged into the weights: a model folder of its own, which scores as the adapter does.
+      const merged = await gora(['merge', '--model', fixturePath('qwen2'), '--adapter', out, '--out', join(out, 'merged')]);
+      expect(merged.code, merged.stderr).toBe(0);
+      const scored = await gora(['eval', '--model', join(out, 'merged'), '--data', data, '--seq-len', '48', '--batch-size', '2', '--split', 'val']);
+      expect(scored.code, scored.stderr).toBe(0);
+      expect(Math.abs(JSON.parse(scored.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);
     });
   }
 

@@ -155,7 +155,7 @@ async function readReport(runDir: string): Promise<RunReport | null> {
   }
 }
 
-async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAdapter>[2]) {
+export async function readAdapter(runDir: string, targets: Parameters<typeof readPeftAdapter>[2]) {
   const read = (name: string) =>
     readFile(join(runDir, name)).catch(() => {
       throw new UsageError(`${runDir} has no ${name}: pass the folder that finetune --out wrote`);

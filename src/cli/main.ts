@@ -7,6 +7,7 @@ import { UsageError } from './errors';
 import { logitsCommand } from './logits';
 import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
+import { mergeCommand } from './merge';
 import { compareCommand } from './compare';
 import { METHOD_NAMES } from '../compare/methods';
 import { finetuneOnlyFlags, resumableFlags, settingsHelp, usageFlags } from './setting-flags';
@@ -48,6 +49,11 @@ commands:
        [${usageFlags(DATA_SETTINGS)}] [data flags]
                                          one JSON line: loss, accuracy, examples (on the
                                          weights format the adapter was trained on)
+  merge --model DIR --adapter RUN_DIR --out DIR [--dtype bf16|f16|f32]
+                                         the model with the run's adapter merged into its
+                                         weights, as a complete model folder (config, safetensors
+                                         sharded above 2 GB, tokenizer files) in the checkpoint's
+                                         dtype unless --dtype; loads without PEFT
   compare --methods ${METHOD_NAMES.join(',')} [--seeds N] [--out DIR] [--json]
           [--model DIR] [--data FILE] [training settings but ${finetuneOnlyFlags().join(' ')}] [data flags]
                                          every method × seed one after another on the same data,
@@ -89,6 +95,8 @@ async function main(argv: string[]): Promise<void> {
       return finetuneCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'merge':
+      return mergeCommand(rest);
     case 'compare':
       return compareCommand(rest);
     case 'help':

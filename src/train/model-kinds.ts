@@ -12,7 +12,9 @@ import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
 import type { Seq2SeqIds } from '../data/seq2seq';
 import type { AnyOpenedModel } from '../model/open';
 import type { OpenedModel } from '../model/load';
-import type { ModelSpec } from '../model/spec';
+import type { LinearTarget, ModelSpec } from '../model/spec';
+import { readWeights as readCheckpointWeights } from '../model/weights';
+import { fullModelFiles, modelFolderFiles, TORCH_DTYPES, weightFiles, type ModelDtype } from '../export/full-model';
 import { checkpointDtype } from '../model/load';
 import { readT5Weights, t5LinearTargets, t5TensorShapes, type OpenedT5 } from '../model/t5-load';
 import { resolveWeightFormat, type JobConfig, type Method } from './config';
@@ -66,6 +68,12 @@ interface ModelKind<M extends AnyOpenedModel> {
   taskType: 'CAUSAL_LM' | 'SEQ_2_SEQ_LM';
   /** What an encoder-decoder model's data needs (src/data/seq2seq.ts); null for a decoder-only one. */
   seq2seq(opened: M): Seq2SeqIds | null;
+  /** Every weight, f32, by the names folderFiles takes (decoder-only: canonical names in the engine's layout). */
+  readWeights(opened: M): Promise<Map<string, Float32Array>>;
+  /** A target's weight among them. */
+  weightOf(target: LinearTarget): string;
+  /** A complete model folder of these weights, in `dtype`, with the companion (tokenizer) files. */
+  folderFiles(opened: M, weights: ReadonlyMap<string, Float32Array>, options: { dtype: ModelDtype; companionFiles: ReadonlyMap<string, Uint8Array> }): Map<string, Uint8Array>;
 }
 
 const decoder: ModelKind<OpenedModel> = {
@@ -110,6 +118,13 @@ const decoder: ModelKind<OpenedModel> = {
   }),
   taskType: 'CAUSAL_LM',
   seq2seq: () => null,
+  async readWeights(opened) {
+    const weights = new Map<string, Float32Array>();
+    for await (const { entry, data } of readCheckpointWeights(opened.checkpoint, opened.entries)) weights.set(entry.name, data);
+    return weights;
+  },
+  weightOf: (target) => `${target.name}.weight`,
+  folderFiles: (opened, weights, { dtype, companionFiles }) => fullModelFiles({ config: opened.config, entries: opened.entries, weights, companionFiles, dtype }),
 };
 
 const t5: ModelKind<OpenedT5> = {
@@ -148,6 +163,13 @@ const t5: ModelKind<OpenedT5> = {
     formats: ['f32'],
   }),
   taskType: 'SEQ_2_SEQ_LM',
+  readWeights: readT5Weights,
+  // A T5 target is named by its weight.
+  weightOf: (target) => target.name,
+  folderFiles(opened, weights, { dtype, companionFiles }) {
+    const tensors = t5TensorShapes(opened.spec).map(([name, shape]) => ({ name, dtype, shape, data: weights.get(name)! }));
+    return modelFolderFiles({ ...opened.config, torch_dtype: TORCH_DTYPES[dtype] }, weightFiles(tensors), companionFiles);
+  },
   seq2seq: ({ spec }) => ({ eos: spec.eosTokenId, pad: spec.padTokenId, decoderStart: spec.decoderStartTokenId }),
 };
 

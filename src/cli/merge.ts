@@ -1,0 +1,37 @@
+// `gora merge --model DIR --adapter RUN_DIR --out DIR [--dtype bf16|f16|f32]`: the base model with
+// the run's adapter merged into its weights, written as a complete Hugging Face model folder
+// (config.json, safetensors — sharded above 2 GB — and the tokenizer's files) that loads without
+// PEFT, and back into this app as a model. Default dtype: the checkpoint's (BF16 stays BF16).
+
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openAnyModel } from '../model/open';
+import { readCompanionFiles } from '../export/full-model';
+import { mergedModelFiles } from '../export/merge';
+import { modelKind } from '../train/model-kinds';
+import { UsageError } from './errors';
+import { choiceFlag, requiredFlag } from './flags';
+import { modelDirectory } from './logits';
+import { readAdapter } from './eval';
+
+const DTYPES = { f32: 'F32', bf16: 'BF16', f16: 'F16' } as const;
+
+export async function mergeCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { model: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' } }, strict: true });
+  const modelDir = requiredFlag(values, 'model', 'merge');
+  const runDir = requiredFlag(values, 'adapter', 'merge');
+  const out = requiredFlag(values, 'out', 'merge');
+  const files = await modelDirectory(modelDir);
+  const model = await openAnyModel(files);
+  const stored = modelKind(model).summary(model).dtype;
+  const fallback = stored === 'BF16' ? 'bf16' : stored === 'F16' ? 'f16' : 'f32';
+  const dtype = DTYPES[choiceFlag(values, 'dtype', Object.keys(DTYPES) as Array<keyof typeof DTYPES>, fallback)];
+  const adapters = await readAdapter(runDir, model.targets);
+  const outInfo = await stat(out).catch(() => null);
+  if (outInfo && !outInfo.isDirectory()) throw new UsageError(`--out must be a folder, and ${out} is a file`);
+  const merged = await mergedModelFiles(model, adapters, { dtype, companionFiles: await readCompanionFiles(files) });
+  await mkdir(out, { recursive: true });
+  for (const [name, bytes] of merged) await writeFile(join(out, name), bytes);
+  console.error(`merge: ${adapters.size} adapters merged into ${modelDir}; wrote ${[...merged.keys()].join(', ')} (${dtype}) to ${out}`);
+}

@@ -1,0 +1,42 @@
+// A merged model: the base model with each adapter's s·B·A added into the weight it adapts, as a
+// complete Hugging Face model folder that loads without PEFT (and back into this app as a model).
+// Any method's adapter merges the same way: LoRA-GA's and PiSSA's exported adapters are relative to
+// the original W (src/export/peft.ts withInitialSubtracted), so W + s·B·A is the trained model.
+
+import type { LinearTarget } from '../model/spec';
+import type { AnyOpenedModel } from '../model/open';
+import type { LoadedAdapter } from './peft';
+import { modelKind } from '../train/model-kinds';
+import type { ModelDtype } from './full-model';
+
+/** W [out, in] += s · B [out, r] · A [r, in], each sum over r taken in f64. */
+export function mergeAdapter(W: Float32Array, adapter: LoadedAdapter, out: number, inFeatures: number): void {
+  const { rank: r, scale: s, A, B } = adapter;
+  if (W.length !== out * inFeatures || A.length !== r * inFeatures || B.length !== out * r) throw new RangeError(`an adapter of rank ${r} does not fit a [${out}, ${inFeatures}] weight`);
+  for (let i = 0; i < out; i++) {
+    for (let j = 0; j < inFeatures; j++) {
+      let sum = 0;
+      for (let p = 0; p < r; p++) sum += B[i * r + p] * A[p * inFeatures + j];
+      W[i * inFeatures + j] += s * sum;
+    }
+  }
+}
+
+/** Every adapter merged into the weights (by the model's own weight names), which are changed in place. */
+export function mergeAdapters(weights: Map<string, Float32Array>, targets: readonly LinearTarget[], adapters: ReadonlyMap<string, LoadedAdapter>, weightOf: (target: LinearTarget) => string): void {
+  for (const t of targets) {
+    const adapter = adapters.get(t.name);
+    if (!adapter) continue;
+    const W = weights.get(weightOf(t));
+    if (!W) throw new RangeError(`the model has no weight for ${t.module}`);
+    mergeAdapter(W, adapter, t.out, t.in);
+  }
+}
+
+/** The merged model folder's files: config.json, the weights in `dtype` (sharded above 2 GB), the tokenizer's files. */
+export async function mergedModelFiles(model: AnyOpenedModel, adapters: ReadonlyMap<string, LoadedAdapter>, options: { dtype: ModelDtype; companionFiles: ReadonlyMap<string, Uint8Array> }): Promise<Map<string, Uint8Array>> {
+  const kind = modelKind(model);
+  const weights = await kind.readWeights(model);
+  mergeAdapters(weights, model.targets, adapters, kind.weightOf);
+  return kind.folderFiles(model, weights, options);
+}
