@@ -1,8 +1,9 @@
 // A T5 folder in the app: it loads as an encoder-decoder model, the T5 sample previews as encoder
 // input → decoder labels, GoRA runs every phase with a rank map of encoder and decoder blocks, and the
-// adapter downloads in PEFT's SEQ_2_SEQ_LM format with its model card.
+// adapter downloads in PEFT's SEQ_2_SEQ_LM format with its model card; merged into the weights, it
+// downloads as a model folder that loads back into the app.
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -62,6 +63,20 @@ describe('a T5 folder in the app', () => {
       expect(Object.keys(config.rank_pattern)).toContain('encoder.block.1.layer.1.DenseReluDense.wo');
       const card = new TextDecoder().decode(files['README.md']);
       expect(card).toContain('base = AutoModelForSeq2SeqLM.from_pretrained("t5")');
+
+      // The merged model: a complete folder, which loads back into the app as a model.
+      const [mergedDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-merged').click()]);
+      const mergedZip = join(mkdtempSync(join(tmpdir(), 'gora-t5-merged-')), 'merged.zip');
+      await mergedDownload.saveAs(mergedZip);
+      const merged = unzipSync(readFileSync(mergedZip));
+      expect(Object.keys(merged).sort()).toEqual(['t5-merged/README.md', 't5-merged/config.json', 't5-merged/model.safetensors', 't5-merged/tokenizer.json', 't5-merged/tokenizer_config.json']);
+      expect(new TextDecoder().decode(merged['t5-merged/README.md'])).toContain('model = AutoModelForSeq2SeqLM.from_pretrained("path/to/this/folder")');
+      const folder = mkdtempSync(join(tmpdir(), 'gora-t5-folder-'));
+      mkdirSync(join(folder, 't5-merged'));
+      for (const [name, bytes] of Object.entries(merged)) writeFileSync(join(folder, name), bytes);
+      await page.getByLabel('model folder').setInputFiles(join(folder, 't5-merged'));
+      await page.getByText('t5-merged (folder)').first().waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-info').textContent()).toContain('t5, 2 + 1 layers (encoder + decoder) × 32');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

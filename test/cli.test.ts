@@ -111,6 +111,10 @@ describe('gora finetune and eval', () => {
       // The adapter merged into the weights: a model folder of its own, which scores as the adapter does.
       const merged = await gora(['merge', '--model', fixturePath('qwen2'), '--adapter', out, '--out', join(out, 'merged')]);
       expect(merged.code, merged.stderr).toBe(0);
+      // Its card: how to load it without PEFT, and the adapter's training, results and ranks.
+      const mergedCard = readFileSync(join(out, 'merged', 'README.md'), 'utf8');
+      expect(mergedCard).toContain('# qwen2 with its adapter merged in');
+      expect(mergedCard).toContain('## Ranks');
       const scored = await gora(['eval', '--model', join(out, 'merged'), '--data', data, '--seq-len', '48', '--batch-size', '2', '--split', 'val']);
       expect(scored.code, scored.stderr).toBe(0);
       expect(Math.abs(JSON.parse(scored.stdout).loss - report.final.loss)).toBeLessThan(1e-5 * report.final.loss);

@@ -7,7 +7,8 @@ import type { LinearTarget } from '../model/spec';
 import type { AnyOpenedModel } from '../model/open';
 import type { LoadedAdapter } from './peft';
 import { modelKind } from '../train/model-kinds';
-import type { ModelDtype } from './full-model';
+import { TORCH_DTYPES, type ModelDtype } from './full-model';
+import { MODEL_CARD, mergedModelCard } from './model-card';
 
 /** W [out, in] += s · B [out, r] · A [r, in], each sum over r taken in f64. */
 export function mergeAdapter(W: Float32Array, adapter: LoadedAdapter, out: number, inFeatures: number): void {
@@ -33,10 +34,23 @@ export function mergeAdapters(weights: Map<string, Float32Array>, targets: reado
   }
 }
 
-/** The merged model folder's files: config.json, the weights in `dtype` (sharded above 2 GB), the tokenizer's files. */
-export async function mergedModelFiles(model: AnyOpenedModel, adapters: ReadonlyMap<string, LoadedAdapter>, options: { dtype: ModelDtype; companionFiles: ReadonlyMap<string, Uint8Array> }): Promise<Map<string, Uint8Array>> {
+export interface MergeOptions {
+  dtype: ModelDtype;
+  /** The base model's tokenizer (and other companion) files, copied. */
+  companionFiles: ReadonlyMap<string, Uint8Array>;
+  /** The adapter's model card, whose training, results and ranks the merged card keeps; and the base model it names. */
+  card?: { adapterCard: string | null; baseModel: string };
+}
+
+/**
+ * The merged model folder's files: config.json, the weights in `dtype` (sharded above 2 GB), the
+ * tokenizer's files and, given the adapter's card, a model card (README.md).
+ */
+export async function mergedModelFiles(model: AnyOpenedModel, adapters: ReadonlyMap<string, LoadedAdapter>, options: MergeOptions): Promise<Map<string, Uint8Array>> {
   const kind = modelKind(model);
   const weights = await kind.readWeights(model);
   mergeAdapters(weights, model.targets, adapters, kind.weightOf);
-  return kind.folderFiles(model, weights, options);
+  const files = kind.folderFiles(model, weights, options);
+  if (options.card) files.set(MODEL_CARD, new TextEncoder().encode(mergedModelCard({ ...options.card, taskType: kind.taskType, dtype: TORCH_DTYPES[options.dtype] })));
+  return files;
 }

@@ -104,3 +104,37 @@ export function modelCard({ result, targets, data, baseModel, taskType = 'CAUSAL
     ...(full ? [] : ['## Ranks', '', rankTable(result, targets), '']),
   ].join('\n');
 }
+
+/**
+ * README.md of a merged model folder: what it is and how to load it without PEFT, then the training,
+ * results and ranks sections of the adapter's own card (when the run folder has one).
+ */
+export function mergedModelCard({ adapterCard, baseModel, taskType = 'CAUSAL_LM', dtype }: { adapterCard: string | null; baseModel: string; taskType?: ModelCardInputs['taskType']; dtype: string }): string {
+  const [autoClass, pipeline] = taskType === 'SEQ_2_SEQ_LM' ? ['AutoModelForSeq2SeqLM', 'text2text-generation'] : ['AutoModelForCausalLM', 'text-generation'];
+  const from = adapterCard?.indexOf('\n## Training') ?? -1;
+  const adapterSections = adapterCard && from >= 0 ? adapterCard.slice(from + 1).trimEnd() : null;
+  return [
+    '---',
+    `base_model: ${baseModel}`,
+    `pipeline_tag: ${pipeline}`,
+    'tags:',
+    '  - gora',
+    '  - merged',
+    '---',
+    '',
+    `# ${baseModel} with its adapter merged in`,
+    '',
+    `${baseModel} with a LoRA adapter trained in the browser with GoRA Studio added into its weights (W + s·B·A in every adapted layer), stored in ${dtype}. This folder is a complete model: it loads without PEFT.`,
+    '',
+    '## Load it',
+    '',
+    '```python',
+    `from transformers import ${autoClass}, AutoTokenizer`,
+    '',
+    `model = ${autoClass}.from_pretrained("path/to/this/folder")`,
+    'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
+    '```',
+    '',
+    ...(adapterSections ? [adapterSections, ''] : []),
+  ].join('\n');
+}

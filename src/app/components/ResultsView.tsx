@@ -1,4 +1,6 @@
 import { zipSync } from 'fflate';
+import { useState } from 'react';
+import { mergedModelZip } from '../merged-download';
 import { useStore } from '../state/store';
 import { activeRun } from '../state/run';
 import { finalEvaluation, type RunState } from '../state/fold';
@@ -89,7 +91,36 @@ function Downloads({ run, files }: { run: RunState; files: Record<string, Uint8A
       </button>
       <button onClick={() => saveBytes(files['data_manifest.json'], `${base}-data_manifest.json`, 'application/json')}>data_manifest.json</button>
       <span className="muted small">adapter {formatBytes(files['adapter_model.safetensors'].byteLength)}</span>
+      {run.config.method !== 'full' && <DownloadMerged files={files} />}
     </div>
+  );
+}
+
+/** The model loaded now with this run's adapter merged into its weights, as a zipped model folder. */
+function DownloadMerged({ files }: { files: Record<string, Uint8Array> }) {
+  const source = useStore((s) => s.modelSource);
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const download = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const { zip, folder } = await mergedModelZip(source, files);
+      saveBytes(zip, `${folder}.zip`, 'application/zip');
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error: `The merged model could not be made: ${(error as Error).message}` });
+    }
+  };
+  return (
+    <>
+      <button onClick={() => void download()} disabled={state.busy} data-testid="download-merged" title="the base model with this adapter added into its weights: a complete model folder that loads without PEFT">
+        {state.busy ? 'Merging…' : 'Merged model (zip)'}
+      </button>
+      {state.error && (
+        <p className="notice error" role="alert" data-testid="merge-error">
+          {state.error}
+        </p>
+      )}
+    </>
   );
 }
 
