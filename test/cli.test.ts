@@ -67,6 +67,33 @@ describe('the gora CLI', () => {
     expect(noTarget.stderr).toMatch(/this model is an encoder-decoder \(T5\): logits needs --target/);
   });
 
+  it('generate streams the greedy continuation and, with --json, its ids: the CPU reference\'s greedy tokens', async () => {
+    const run = await gora(['generate', '--model', fixturePath('gpt2'), '--prompt', 'Hello, world.', '--max-new-tokens', '6', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    const result = JSON.parse(lines.at(-1)!);
+    expect(Object.keys(result)).toEqual(['prompt_ids', 'generated_ids', 'text']);
+    const { model, weights } = await loadFixture('gpt2');
+    expect(result.prompt_ids).toEqual(model.tokenizer!.encode('Hello, world.', { addSpecialTokens: true }));
+    // The reference re-runs the whole sequence for each token and takes the highest logit.
+    const ids = [...result.prompt_ids];
+    const want: number[] = [];
+    const V = model.spec.vocabSize;
+    while (want.length < 6) {
+      const ref = new ReferenceTransformer(model.spec, new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)])), 1, ids.length);
+      const last = [...ref.forward(Int32Array.from(ids), new Int32Array(ids.length).fill(-100)).logits.subarray((ids.length - 1) * V)];
+      const next = last.indexOf(Math.max(...last));
+      want.push(next);
+      ids.push(next);
+      if (next === model.tokenizer!.eosTokenId) break;
+    }
+    expect(result.generated_ids).toEqual(want);
+    expect(lines.slice(0, -1).join('\n')).toBe(result.text);
+    const sampled = await gora(['generate', '--model', fixturePath('gpt2'), '--prompt', 'Hello', '--temperature=-1']);
+    expect(sampled.code).toBe(2);
+    expect(sampled.stderr).toMatch(/temperature ≥ 0/);
+  });
+
   it('refuses bad input with one line and exit code 2', async () => {
     const missing = await gora(['logits', '--model', '/no/such/folder', '--text', 'x', '--out', '/tmp/x.safetensors']);
     expect(missing.code).toBe(2);

@@ -8,6 +8,7 @@ import { logitsCommand } from './logits';
 import { finetuneCommand } from './finetune';
 import { evalCommand } from './eval';
 import { mergeCommand } from './merge';
+import { generateCommand } from './generate';
 import { compareCommand } from './compare';
 import { METHOD_NAMES } from '../compare/methods';
 import { finetuneOnlyFlags, resumableFlags, settingsHelp, usageFlags } from './setting-flags';
@@ -49,6 +50,12 @@ commands:
        [${usageFlags(DATA_SETTINGS)}] [data flags]
                                          one JSON line: loss, accuracy, examples (on the
                                          weights format the adapter was trained on)
+  generate --model DIR [--adapter RUN_DIR] --prompt TEXT [--max-new-tokens N]
+           [--temperature T --top-k K --top-p P --seed S] [--json]
+                                         the model's continuation of the prompt (T5: its output),
+                                         streamed; greedy at temperature 0 (the default), else
+                                         sampled. --json: a last line with prompt_ids,
+                                         generated_ids and text
   merge --model DIR --adapter RUN_DIR --out DIR [--dtype bf16|f16|f32]
                                          the model with the run's adapter merged into its
                                          weights, as a complete model folder (config, safetensors
@@ -95,6 +102,8 @@ async function main(argv: string[]): Promise<void> {
       return finetuneCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'generate':
+      return generateCommand(rest);
     case 'merge':
       return mergeCommand(rest);
     case 'compare':

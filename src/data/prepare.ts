@@ -5,7 +5,7 @@
 
 import { packSequences, type Batch } from './batch';
 import { decoderLayout, seq2seqLayout, type RowLayout } from './layout';
-import { seq2seqLabelIds, seq2seqSequence, type Seq2SeqIds } from './seq2seq';
+import { seq2seqTextIds, seq2seqSequence, type Seq2SeqIds } from './seq2seq';
 import type { ColumnChoice } from './csv';
 import { BatchSchedule, splitTrainVal, type BatchPosition } from './dataset';
 import { DataError } from './errors';
@@ -191,7 +191,7 @@ export function prepareDataset(text: string, file: string, tokenizer: DataTokeni
   if (train.length === 0) throw new DataError(file, 'packing leaves no training row with a target: turn packing off or add data');
 
   const found = detectLabels(usable.map((i) => examples[i]));
-  const labelIds = (label: string) => (seq2seq ? seq2seqLabelIds(label, tokenizer, seq2seq) : completionIds(label, tokenizer, plan));
+  const labelIds = (label: string) => (seq2seq ? seq2seqTextIds(label, tokenizer, seq2seq) : completionIds(label, tokenizer, plan));
   const labels: ClassLabels | null = found ? { ...found, tokens: found.labels.map(labelIds) } : null;
 
   const glued = seq2seq ? [] : examples.filter(isGlued);

@@ -109,9 +109,9 @@ export function seq2seqSequence(example: CompletionExample, tokenizer: DataToken
   return { row, truncated };
 }
 
-/** A label's ids as the rows hold them: its tokens and EOS. */
-export function seq2seqLabelIds(label: string, tokenizer: DataTokenizer, ids: Seq2SeqIds): number[] {
-  return withEos(tokenizer.encode(label, { addSpecialTokens: false }), ids.eos, Number.MAX_SAFE_INTEGER).ids;
+/** A text's ids as either side of a row holds them: its tokens and EOS (a label's, or a prompt's). */
+export function seq2seqTextIds(text: string, tokenizer: DataTokenizer, ids: Seq2SeqIds): number[] {
+  return withEos(tokenizer.encode(text, { addSpecialTokens: false }), ids.eos, Number.MAX_SAFE_INTEGER).ids;
 }
 
 /**

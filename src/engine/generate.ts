@@ -1,11 +1,13 @@
-// Greedy generation with the training-shaped model (no KV cache: each new token reruns the rows,
-// which is cheap at the few dozen tokens shown for before/after comparisons). Up to B prompts run
-// side by side, one per row; only each row's last logits row is read back.
+// Generation with the training-shaped model (no KV cache: each new token reruns the rows, which is
+// cheap at the few dozen tokens shown for before/after comparisons). Up to B prompts run side by
+// side, one per row; only each row's last logits row is read back. Greedy unless options.pick.
 
 import type { Transformer } from './transformer';
-import type { GreedyOptions } from './trainable';
+import type { GenerateOptions } from './trainable';
+import { argmax } from './sampling';
 
-export async function generateGreedy(model: Transformer, prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
+export async function generateTokens(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
+  const pick = options.pick ?? argmax;
   const { B, T } = model.shape;
   const V = model.spec.vocabSize;
   const results: number[][] = [];
@@ -26,8 +28,9 @@ export async function generateGreedy(model: Transformer, prompts: readonly Uint3
       for (const [b, row] of group.entries()) {
         if (done[b]) continue;
         const logits = await model.gpu.readF32(model.logits, V, (b * T + row.length - 1) * V);
-        const next = argmax(logits);
+        const next = pick(logits);
         generated[b].push(next);
+        options.onToken?.(first + b, next);
         row.push(next);
         if (next === options.stopToken || row.length >= T) done[b] = true;
       }
@@ -38,8 +41,3 @@ export async function generateGreedy(model: Transformer, prompts: readonly Uint3
   return results;
 }
 
-function argmax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}

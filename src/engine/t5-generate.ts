@@ -1,12 +1,14 @@
-// Greedy decoding and label choice with T5 on the GPU. The encoder's input stays the same and the
+// Decoding (greedy, or with a sampler) and label choice with T5 on the GPU. The encoder's input stays the same and the
 // decoder grows one token a step from decoder_start_token_id until EOS or the limit (the whole model
 // is re-run each step: simple, and cheap at the lengths labels and samples have; no key/value cache yet).
 
 import type { T5Model } from './t5-model';
-import type { GreedyOptions } from './trainable';
+import type { GenerateOptions } from './trainable';
+import { argmax } from './sampling';
 
-/** Greedy tokens after the source (the stop token included when reached; by default EOS), at most `maxNewTokens`. */
-export async function t5GenerateGreedy(model: T5Model, inputIds: Uint32Array, options: Pick<GreedyOptions, 'maxNewTokens' | 'onPass'> & { stopToken?: number | null }): Promise<number[]> {
+/** Tokens after the source (the stop token included when reached; by default EOS), at most `maxNewTokens`; greedy unless options.pick. */
+export async function t5Generate(model: T5Model, inputIds: Uint32Array, options: Pick<GenerateOptions, 'maxNewTokens' | 'onPass' | 'pick' | 'onToken'> & { stopToken?: number | null }): Promise<number[]> {
+  const pick = options.pick ?? argmax;
   const { vocabSize: V, decoderStartTokenId } = model.spec;
   const { maxNewTokens } = options;
   const stopToken = options.stopToken === undefined ? model.spec.eosTokenId : options.stopToken;
@@ -16,11 +18,10 @@ export async function t5GenerateGreedy(model: T5Model, inputIds: Uint32Array, op
     const decoderInputIds = Uint32Array.from([decoderStartTokenId, ...generated]);
     const logits = await model.logitsOf({ B: 1, S: inputIds.length, T: decoderInputIds.length, inputIds, attentionMask, decoderInputIds });
     options.onPass?.();
-    const last = logits.subarray((decoderInputIds.length - 1) * V);
-    let best = 0;
-    for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
-    generated.push(best);
-    if (best === stopToken) break;
+    const next = pick(logits.subarray((decoderInputIds.length - 1) * V));
+    generated.push(next);
+    options.onToken?.(0, next);
+    if (next === stopToken) break;
   }
   return generated;
 }

@@ -24,8 +24,8 @@ import { gegluBackward, gegluForward, reluBackward, reluForward } from './ops/ac
 import { axpy, scale } from './ops/elementwise';
 import { crossEntropy } from './ops/crossentropy';
 import type { LoraAdapter } from './linear';
-import type { AdapterBuffers, GreedyOptions, ModelBatch } from './trainable';
-import { t5GenerateGreedy } from './t5-generate';
+import type { AdapterBuffers, GenerateOptions, ModelBatch } from './trainable';
+import { t5Generate } from './t5-generate';
 import { t5TensorShapes } from '../model/t5-load';
 
 export interface T5Batch {
@@ -244,10 +244,10 @@ export class T5Model {
     this.taped = false;
   }
 
-  /** Greedy tokens after each source (one at a time), at most maxNewTokens each. */
-  async generateGreedy(prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
+  /** Tokens after each source (one source at a time), at most maxNewTokens each; greedy unless options.pick. */
+  async generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
     const out: number[][] = [];
-    for (const prompt of prompts) out.push(await t5GenerateGreedy(this, prompt, options));
+    for (const [i, prompt] of prompts.entries()) out.push(await t5Generate(this, prompt, { ...options, onToken: options.onToken && ((_, token) => options.onToken!(i, token)) }));
     return out;
   }
 

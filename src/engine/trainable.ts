@@ -15,7 +15,7 @@ export type ModelBatch = Pick<Batch, 'tokens' | 'targets' | 'count' | 'source'>;
 /** An adapter's trained tensors and their gradients, as the optimizer and the job read them. */
 export type AdapterBuffers = Pick<LoraAdapter, 'rank' | 'scale' | 'A' | 'B' | 'dA' | 'dB'>;
 
-export interface GreedyOptions {
+export interface GenerateOptions {
   maxNewTokens: number;
   /** Generation of a row stops after this token (EOS). */
   stopToken: number | null;
@@ -23,6 +23,10 @@ export interface GreedyOptions {
   padToken: number;
   /** Called after each forward pass, for progress. */
   onPass?: () => void;
+  /** Chooses each next token from its logits (src/engine/sampling.ts); greedy when absent. */
+  pick?: (logits: Float32Array) => number;
+  /** Called with each token as it is chosen, with the index of its prompt. */
+  onToken?: (prompt: number, token: number) => void;
 }
 
 export interface TrainableModel {
@@ -56,7 +60,7 @@ export interface TrainableModel {
   readonly losses: GPUBuffer;
   /** Logits [N, V] after forward(enc, null). */
   readonly logits: GPUBuffer;
-  /** Greedy continuations of each prompt (a prompt as the data's rows begin: see data/prepare.ts). */
-  generateGreedy(prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]>;
+  /** Continuations of each prompt (a prompt as the data's rows begin: see data/prepare.ts), greedy unless options.pick. */
+  generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]>;
   destroy(): void;
 }

@@ -20,8 +20,8 @@ import { TransformerBuffers, type NormSaved } from './transformer-buffers';
 import { VocabChunks } from './vocab-chunks';
 import { headRowsPerPass, LmHead } from './lm-head';
 import type { PackedWeight } from './weight-format';
-import type { GreedyOptions, ModelBatch } from './trainable';
-import { generateGreedy } from './generate';
+import type { GenerateOptions, ModelBatch } from './trainable';
+import { generateTokens } from './generate';
 
 export interface BatchShape {
   B: number;
@@ -250,9 +250,9 @@ export class Transformer<G extends Allocator = Gpu> {
     return layerOfLinear(name);
   }
 
-  generateGreedy(prompts: readonly Uint32Array[], options: GreedyOptions): Promise<number[][]> {
+  generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
     // Only a model on a real Gpu (not the memory plan's counting one) runs passes.
-    return generateGreedy(this as unknown as Transformer, prompts, options);
+    return generateTokens(this as unknown as Transformer, prompts, options);
   }
 
   /** Logits [N, V] after a forward pass with gradScale = null; dlogits after one with a scale. */

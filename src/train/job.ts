@@ -172,7 +172,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
-    const baseGenerations = prompts.length ? await evaluating(() => model.generateGreedy(prompts, generateOptions)) : [];
+    const baseGenerations = prompts.length ? await evaluating(() => model.generate(prompts, generateOptions)) : [];
     const evaluationShape: EvaluationShape = {
       valRows: data.val.length,
       testRows: data.test.length,
@@ -372,7 +372,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
       const test = data.test.length > 0 ? { step: config.steps, ...(await scoreRows(model, data.test, data.labels, data.layout, config.evalBatches, counter('test'))) } : null;
       if (test) emit({ type: 'test', evaluation: test });
       done = passes.validation + passes.test;
-      const adapted = prompts.length ? await model.generateGreedy(prompts, { ...generateOptions, onPass: counter('generation') }) : [];
+      const adapted = prompts.length ? await model.generate(prompts, { ...generateOptions, onPass: counter('generation') }) : [];
       // Generations that all stopped early leave passes uncounted: the bar ends full.
       if (done < total) emit({ type: 'progress', phase: 'evaluate', done: total, total, detail: 'generation' });
       const decode = (ids: ArrayLike<number>) => opened.tokenizer?.decode(Array.from(ids), { skipSpecialTokens: true }) ?? Array.from(ids).join(' ');

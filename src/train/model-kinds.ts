@@ -9,7 +9,8 @@ import { Transformer } from '../engine/transformer';
 import { T5Model } from '../engine/t5-model';
 import { destroyWeights, loadWeights, type LoadProgress } from '../engine/load';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
-import type { Seq2SeqIds } from '../data/seq2seq';
+import { seq2seqTextIds, type Seq2SeqIds } from '../data/seq2seq';
+import { tokenPlan } from '../data/tokenize';
 import type { AnyOpenedModel } from '../model/open';
 import type { OpenedModel } from '../model/load';
 import type { LinearTarget, ModelSpec } from '../model/spec';
@@ -68,6 +69,10 @@ interface ModelKind<M extends AnyOpenedModel> {
   taskType: 'CAUSAL_LM' | 'SEQ_2_SEQ_LM';
   /** What an encoder-decoder model's data needs (src/data/seq2seq.ts); null for a decoder-only one. */
   seq2seq(opened: M): Seq2SeqIds | null;
+  /** A prompt's ids as the model reads it: the tokenizer's prefix (BOS) and the text; for T5 the text and EOS. */
+  promptIds(opened: M, text: string): number[];
+  /** The longest sequence its positions allow; null where there is no such limit (T5's relative positions). */
+  maxLength(opened: M): number | null;
   /** Every weight, f32, by the names folderFiles takes (decoder-only: canonical names in the engine's layout). */
   readWeights(opened: M): Promise<Map<string, Float32Array>>;
   /** A target's weight among them. */
@@ -118,6 +123,11 @@ const decoder: ModelKind<OpenedModel> = {
   }),
   taskType: 'CAUSAL_LM',
   seq2seq: () => null,
+  promptIds(opened, text) {
+    const tokenizer = requireTokenizer(opened.tokenizer);
+    return [...tokenPlan(tokenizer).prefix, ...tokenizer.encode(text, { addSpecialTokens: false })];
+  },
+  maxLength: (opened) => opened.spec.maxPositions,
   async readWeights(opened) {
     const weights = new Map<string, Float32Array>();
     for await (const { entry, data } of readCheckpointWeights(opened.checkpoint, opened.entries)) weights.set(entry.name, data);
@@ -163,6 +173,8 @@ const t5: ModelKind<OpenedT5> = {
     formats: ['f32'],
   }),
   taskType: 'SEQ_2_SEQ_LM',
+  promptIds: (opened, text) => seq2seqTextIds(text, requireTokenizer(opened.tokenizer), t5.seq2seq(opened)!),
+  maxLength: () => null,
   readWeights: readT5Weights,
   // A T5 target is named by its weight.
   weightOf: (target) => target.name,
@@ -172,6 +184,11 @@ const t5: ModelKind<OpenedT5> = {
   },
   seq2seq: ({ spec }) => ({ eos: spec.eosTokenId, pad: spec.padTokenId, decoderStart: spec.decoderStartTokenId }),
 };
+
+function requireTokenizer<T>(tokenizer: T | null): T {
+  if (!tokenizer) throw new RangeError('the model folder has no tokenizer.json, which a prompt needs');
+  return tokenizer;
+}
 
 const KINDS = { decoder, t5 };
 
