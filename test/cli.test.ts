@@ -126,7 +126,7 @@ describe('gora finetune and eval', () => {
       const run = await gora(['finetune', '--model', fixturePath('qwen2'), '--data', data, '--method', method, '--out', out, ...small, ...extra]);
       expect(run.code, run.stderr).toBe(0);
       const expected = ['adapter_model.safetensors', 'adapter_config.json', 'gora_report.json', 'data_manifest.json', 'README.md'];
-      if (extra.includes('--save-init')) expected.push('init_adapter.safetensors');
+      if (extra.includes('--save-init')) expected.push('init_adapter.safetensors', 'init_adapter_config.json', 'continue_training.py');
       if (extra.includes('--save-scan')) expected.push('scan_gradients.safetensors');
       for (const file of expected) expect(existsSync(join(out, file)), file).toBe(true);
       const report = JSON.parse(readFileSync(join(out, 'gora_report.json'), 'utf8'));

@@ -38,8 +38,10 @@ commands:
                                          when a micro-batch of --batch-size rows exceeds the
                                          GPU's limits or --gpu-memory (e.g. 6GiB), it is cut into
                                          smaller ones with gradient accumulation.
-                                         --save-init, --save-scan: also write the initial adapter
-                                         and the scan's gradients
+                                         --save-init: also write the initial adapter, its PEFT
+                                         config and continue_training.py (the run continued
+                                         with transformers, PEFT and accelerate); --save-scan:
+                                         the scan's gradients
   finetune --resume DIR [--out DIR] [--model DIR] [--data FILE]
            [${resumableFlags().join(' ')}]
                                          continue the unfinished run whose --out was DIR from its

@@ -14,8 +14,10 @@ import { modifiesBaseWeights, usesRsLoraScale } from '../train/config';
 import { buildReport } from './report';
 import { MODEL_CARD, modelCard } from './model-card';
 import type { JobEvent } from '../train/events';
+import { CONTINUE_SCRIPT, INIT_ADAPTER, INIT_ADAPTER_CONFIG, continueScript } from './continue-script';
 
 export interface RunFileOptions {
+  /** Also the initial adapter (A₀, B₀ at the allocated ranks), its PEFT config and continue_training.py. */
   saveInit?: boolean;
   saveScan?: boolean;
   /** Full training: the base model's tokenizer files (readCompanionFiles), copied into the folder. */
@@ -50,7 +52,13 @@ export function runFiles(result: JobResult, model: AnyOpenedModel, data: Prepare
     ['data_manifest.json', text(buildManifest(result.batches))],
     [MODEL_CARD, card()],
   ]);
-  if (options.saveInit) files.set('init_adapter.safetensors', peft(result.initial).weights);
+  if (options.saveInit) {
+    // The starting point, and the script that continues from it elsewhere (./continue-script.ts).
+    const init = peft(result.initial);
+    files.set(INIT_ADAPTER, init.weights);
+    files.set(INIT_ADAPTER_CONFIG, text(init.config));
+    files.set(CONTINUE_SCRIPT, text(continueScript({ config, baseModel: modelId, taskType: modelKind(model).taskType })));
+  }
   if (options.saveScan) {
     if (!result.scanGradients) throw new Error('--save-scan needs a method with a gradient scan (gora or lora-ga)');
     const byName = new Map(model.targets.map((t) => [t.name, t]));
