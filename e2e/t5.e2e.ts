@@ -81,7 +81,7 @@ describe('a T5 folder in the app', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 600_000);
 
   it('offers the built-in gora-tiny-t5 beside gora-tiny', async () => {
     const context = await launchChromium({ webgpu: true });

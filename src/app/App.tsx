@@ -13,6 +13,7 @@ import { AllocationView } from './components/AllocationView';
 import { TrainingView } from './components/TrainingView';
 import { CompareView, ResultsView } from './components/ResultsView';
 import { ComparisonView } from './components/ComparisonView';
+import { PlaygroundPanel } from './components/PlaygroundPanel';
 import { methodLabel } from '../compare/methods';
 
 export function App() {
@@ -71,6 +72,7 @@ export function App() {
           <AllocationView />
           <TrainingView />
           <ResultsView />
+          <PlaygroundPanel />
           <CompareView />
           <ComparisonView />
           {!run && <Intro />}

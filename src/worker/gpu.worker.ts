@@ -1,11 +1,12 @@
-// The Web Worker that owns a GPU device, so long GPU work never blocks the page: the self-test and
-// fine-tuning runs.
+// The Web Worker that owns a GPU device, so long GPU work never blocks the page: the self-test,
+// fine-tuning runs and the playground's generation.
 
 import { Gpu } from '../gpu/gpu';
 import { GpuError } from '../gpu/errors';
 import { runSelfTest } from '../engine/selftest';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 import { WorkerRun } from './run';
+import { generateInWorker } from './generate';
 
 let gpu: Promise<Gpu> | null = null;
 let current: WorkerRun | null = null;
@@ -47,6 +48,15 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
           await run.run(await device());
         } finally {
           if (current === run) current = null;
+        }
+        return;
+      }
+      case 'generate': {
+        if (current && !current.settled) throw new Error('a run holds the GPU: generate when it has finished');
+        try {
+          await generateInWorker(await device(), message, post);
+        } catch (error) {
+          post({ type: 'generate-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }
         return;
       }

@@ -26,9 +26,29 @@ export interface RunRequest {
   keep?: boolean;
 }
 
+/** The playground: the loaded model's continuation of a prompt, as it is and with an adapter. */
+export interface GenerateRequest {
+  type: 'generate';
+  requestId: string;
+  model: ModelSource;
+  prompt: string;
+  /** adapter_model.safetensors and adapter_config.json; null: the base model only. */
+  adapter: Record<string, Uint8Array> | null;
+  settings: GenerationSettings;
+}
+
+export interface GenerationSettings {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
 export type WorkerRequest =
   | { type: 'self-test' }
   | RunRequest
+  | GenerateRequest
   | { type: 'allocation'; settings: AllocationSettings }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -47,5 +67,8 @@ export type WorkerResponse =
   | { type: 'paused'; runId: string; paused: boolean }
   | { type: 'done'; runId: string; summary: RunSummary }
   | { type: 'stopped'; runId: string }
+  /** The playground's text so far from one side (base or adapted), and at the end (done). */
+  | { type: 'generated'; requestId: string; which: 'base' | 'adapted'; text: string; tokens: number; tokensPerSecond: number; done: boolean }
+  | { type: 'generate-error'; requestId: string; message: string }
   /** 'numerical': a NaN or infinite loss or gradient stopped the run (the message names the step). */
   | { type: 'error'; runId?: string; kind: GpuErrorKind | 'data' | 'model' | 'numerical' | 'unexpected'; message: string };

@@ -8,12 +8,13 @@ import { gpuSlice } from './gpu';
 import { modelSlice } from './model';
 import { runSlice } from './run';
 import { comparisonSlice } from './comparison';
+import { playgroundSlice } from './playground';
 import { persistedSettings, settingsSlice } from './settings';
 import type { Store } from './types';
 
 export const useStore = create<Store>()(
   persist(
-    (...a) => ({ ...gpuSlice(...a), ...settingsSlice(...a), ...modelSlice(...a), ...datasetSlice(...a), ...runSlice(...a), ...comparisonSlice(...a) }),
+    (...a) => ({ ...gpuSlice(...a), ...settingsSlice(...a), ...modelSlice(...a), ...datasetSlice(...a), ...runSlice(...a), ...comparisonSlice(...a), ...playgroundSlice(...a) }),
     {
       name: 'gora-studio-settings',
       version: 1,
