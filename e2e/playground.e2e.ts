@@ -69,6 +69,8 @@ describe('the playground', () => {
       const zip = join(mkdtempSync(join(tmpdir(), 'gora-playground-')), 'adapter.zip');
       await download.saveAs(zip);
       await page.getByTestId('playground-adapter-file').setInputFiles(zip);
+      // The zip is read and unpacked asynchronously: wait for the name to change before reading it.
+      await page.waitForFunction(() => document.querySelector('[data-testid="playground-adapter"]')?.textContent !== 'LoRA r=16 · 3 steps', null, { timeout: 30_000 });
       expect(await page.getByTestId('playground-adapter').textContent()).toBe('adapter.zip');
       const again = await generate(page);
       expect(again.adapted).toBe(first.adapted);

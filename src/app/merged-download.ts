@@ -5,11 +5,10 @@
 import { zipSync } from 'fflate';
 import { baseModelName } from '../export/base-model';
 import { readCompanionFiles } from '../export/full-model';
-import { mergedModelFiles } from '../export/merge';
+import { checkpointModelDtype, mergedModelFiles } from '../export/merge';
 import { MODEL_CARD } from '../export/model-card';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
 import { openAnyModel } from '../model/open';
-import { modelKind } from '../train/model-kinds';
 import { openModelFiles, type ModelSource } from './sources';
 
 export async function mergedModelZip(source: ModelSource, runFiles: Record<string, Uint8Array>): Promise<{ zip: Uint8Array; folder: string }> {
@@ -21,8 +20,7 @@ export async function mergedModelZip(source: ModelSource, runFiles: Record<strin
   const trained = (JSON.parse(text(ADAPTER_CONFIG)) as { base_model_name_or_path?: string }).base_model_name_or_path;
   if (trained !== loaded) throw new Error(`this run trained ${trained}, and the model loaded now is ${loaded}: load ${trained} to merge its adapter`);
   const adapters = await readPeftAdapter(runFiles[ADAPTER_WEIGHTS], text(ADAPTER_CONFIG), model.targets);
-  const stored = modelKind(model).summary(model).dtype;
-  const dtype = stored === 'BF16' ? 'BF16' : stored === 'F16' ? 'F16' : 'F32';
+  const dtype = checkpointModelDtype(model);
   const card = { adapterCard: runFiles[MODEL_CARD] ? text(MODEL_CARD) : null, baseModel: loaded };
   const merged = await mergedModelFiles(model, adapters, { dtype, companionFiles: await readCompanionFiles(modelFiles), card });
   const folder = `${loaded.split('/').at(-1)}-merged`;

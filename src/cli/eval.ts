@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
 import { openAnyModel } from '../model/open';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/weight-format';
-import { modelKind } from '../train/model-kinds';
+import { modelKind, storedWeightFormat } from '../train/model-kinds';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
 import { defaultConfig, type JobConfig } from '../train/config';
 import { scoreRows } from '../train/evaluate';
@@ -65,7 +65,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       ? { value: choiceFlag(values, 'weights', WEIGHT_FORMATS, 'f32'), from: 'flag' }
       : reportedFormat
         ? { value: reportedFormat, from: REPORT }
-        : { value: kind.weightFormat({ ...defaults, weights: null }, model), from: "the checkpoint's dtype" };
+        : { value: storedWeightFormat(model), from: "the checkpoint's dtype" };
   let weightsFormat: WeightFormat;
   try {
     // The model's kind may hold its weights in one format only (T5: f32).

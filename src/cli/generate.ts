@@ -9,8 +9,7 @@ import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
 import { openAnyModel } from '../model/open';
 import { tokenPicker } from '../engine/sampling';
-import { defaultConfig } from '../train/config';
-import { modelKind } from '../train/model-kinds';
+import { modelKind, storedWeightFormat } from '../train/model-kinds';
 import { UsageError } from './errors';
 import { numberFlag, requiredFlag } from './flags';
 import { modelDirectory } from './logits';
@@ -38,7 +37,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const adapters = values.adapter ? await readAdapter(values.adapter, model.targets) : new Map();
   const length = Math.min(kind.maxLength(model) ?? Infinity, promptIds.length + maxNewTokens);
   const gpu = await acquireNodeGpu();
-  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, kind.weightFormat({ ...defaultConfig('lora'), weights: null }, model), () => {});
+  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, storedWeightFormat(model), () => {});
   const generated: number[] = [];
   let printed = '';
   try {

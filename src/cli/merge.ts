@@ -9,15 +9,12 @@ import { MODEL_CARD } from '../export/model-card';
 import { ADAPTER_CONFIG } from '../export/peft';
 import { parseArgs } from 'node:util';
 import { openAnyModel } from '../model/open';
-import { readCompanionFiles } from '../export/full-model';
-import { mergedModelFiles } from '../export/merge';
-import { modelKind } from '../train/model-kinds';
+import { MODEL_DTYPES, readCompanionFiles } from '../export/full-model';
+import { checkpointModelDtype, mergedModelFiles } from '../export/merge';
 import { UsageError } from './errors';
 import { choiceFlag, requiredFlag } from './flags';
 import { modelDirectory } from './logits';
 import { readAdapter } from './eval';
-
-const DTYPES = { f32: 'F32', bf16: 'BF16', f16: 'F16' } as const;
 
 export async function mergeCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { model: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' } }, strict: true });
@@ -26,9 +23,7 @@ export async function mergeCommand(argv: string[]): Promise<void> {
   const out = requiredFlag(values, 'out', 'merge');
   const files = await modelDirectory(modelDir);
   const model = await openAnyModel(files);
-  const stored = modelKind(model).summary(model).dtype;
-  const fallback = stored === 'BF16' ? 'bf16' : stored === 'F16' ? 'f16' : 'f32';
-  const dtype = DTYPES[choiceFlag(values, 'dtype', Object.keys(DTYPES) as Array<keyof typeof DTYPES>, fallback)];
+  const dtype = values.dtype === undefined ? checkpointModelDtype(model) : MODEL_DTYPES[choiceFlag(values, 'dtype', Object.keys(MODEL_DTYPES) as Array<keyof typeof MODEL_DTYPES>, 'f32')];
   const adapters = await readAdapter(runDir, model.targets);
   const outInfo = await stat(out).catch(() => null);
   if (outInfo && !outInfo.isDirectory()) throw new UsageError(`--out must be a folder, and ${out} is a file`);

@@ -43,6 +43,9 @@ export interface FullModelExport {
 
 export type ModelDtype = Extract<WritableDtype, 'F32' | 'BF16' | 'F16'>;
 
+/** The file dtype of each 16- or 32-bit weight format (src/engine/weight-format.ts). */
+export const MODEL_DTYPES = { f32: 'F32', bf16: 'BF16', f16: 'F16' } as const satisfies Record<string, ModelDtype>;
+
 /** config.json's torch_dtype for each dtype. */
 export const TORCH_DTYPES: Record<ModelDtype, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
 

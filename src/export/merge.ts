@@ -7,8 +7,14 @@ import type { LinearTarget } from '../model/spec';
 import type { AnyOpenedModel } from '../model/open';
 import type { LoadedAdapter } from './peft';
 import { modelKind } from '../train/model-kinds';
-import { TORCH_DTYPES, type ModelDtype } from './full-model';
+import { MODEL_DTYPES, TORCH_DTYPES, type ModelDtype } from './full-model';
+import { checkpointFormat } from '../train/config';
 import { MODEL_CARD, mergedModelCard } from './model-card';
+
+/** The dtype a merged folder keeps by default: the checkpoint's (BF16 stays BF16, anything else not 16-bit is F32). */
+export function checkpointModelDtype(model: AnyOpenedModel): ModelDtype {
+  return MODEL_DTYPES[checkpointFormat(modelKind(model).summary(model).dtype) as keyof typeof MODEL_DTYPES];
+}
 
 /** W [out, in] += s · B [out, r] · A [r, in], each sum over r taken in f64. */
 export function mergeAdapter(W: Float32Array, adapter: LoadedAdapter, out: number, inFeatures: number): void {

@@ -18,7 +18,7 @@ import { readWeights as readCheckpointWeights } from '../model/weights';
 import { fullModelFiles, modelFolderFiles, TORCH_DTYPES, weightFiles, type ModelDtype } from '../export/full-model';
 import { checkpointDtype } from '../model/load';
 import { readT5Weights, t5LinearTargets, t5TensorShapes, type OpenedT5 } from '../model/t5-load';
-import { resolveWeightFormat, type JobConfig, type Method } from './config';
+import { defaultConfig, resolveWeightFormat, type JobConfig, type Method } from './config';
 import { estimateMemory, type MemoryEstimate, type TrainableSettings } from './memory-estimate';
 import { describePlan, planRun, type DeviceBudget, type RunPlan } from './memory-plan';
 
@@ -194,6 +194,11 @@ const KINDS = { decoder, t5 };
 
 export function modelKind(opened: AnyOpenedModel): ModelKind<AnyOpenedModel> {
   return KINDS[opened.kind] as ModelKind<AnyOpenedModel>;
+}
+
+/** How the frozen weights are held to run the model as it is (scoring, generation): the checkpoint's own dtype where the kind allows. */
+export function storedWeightFormat(opened: AnyOpenedModel): WeightFormat {
+  return modelKind(opened).weightFormat({ ...defaultConfig('lora'), weights: null }, opened);
 }
 
 /** The settings to run on this device, and the line that says how they were chosen. */

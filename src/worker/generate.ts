@@ -7,8 +7,7 @@ import type { Gpu } from '../gpu/gpu';
 import { openAnyModel } from '../model/open';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
 import { tokenPicker, type SamplingSettings } from '../engine/sampling';
-import { defaultConfig } from '../train/config';
-import { modelKind } from '../train/model-kinds';
+import { modelKind, storedWeightFormat } from '../train/model-kinds';
 import { openModelFiles } from '../app/sources';
 import type { GenerateRequest, WorkerResponse } from './protocol';
 
@@ -22,7 +21,7 @@ export async function generateInWorker(gpu: Gpu, request: GenerateRequest, post:
   if (promptIds.length === 0) throw new Error('the prompt is empty');
   const adapters = request.adapter ? await readPeftAdapter(request.adapter[ADAPTER_WEIGHTS], new TextDecoder().decode(request.adapter[ADAPTER_CONFIG]), model.targets) : null;
   const length = Math.min(kind.maxLength(model) ?? Infinity, promptIds.length + settings.maxNewTokens);
-  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, kind.weightFormat({ ...defaultConfig('lora'), weights: null }, model), () => {});
+  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, storedWeightFormat(model), () => {});
   try {
     for (const which of adapters ? (['base', 'adapted'] as const) : (['base'] as const)) {
       if (which === 'adapted') for (const [name, a] of adapters!) built.model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
