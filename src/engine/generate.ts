@@ -1,12 +1,47 @@
-// Generation with the training-shaped model (no KV cache: each new token reruns the rows, which is
-// cheap at the few dozen tokens shown for before/after comparisons). Up to B prompts run side by
-// side, one per row; only each row's last logits row is read back. Greedy unless options.pick.
+// Generation with the decoder-only Transformer: each prompt is prefilled into a key/value cache and
+// then grows one token a step (./kv-decoder.ts). generateByRerun is the plain way — every new token
+// re-runs the training-shaped model over the whole rows — kept as the cache's reference in the tests
+// and its baseline in the decode benchmark. Greedy unless options.pick.
 
 import type { Transformer } from './transformer';
 import type { GenerateOptions } from './trainable';
+import { KvDecoder } from './kv-decoder';
 import { argmax } from './sampling';
 
+/** Each prompt's continuation through a key/value cache, one prompt at a time. */
 export async function generateTokens(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
+  if (prompts.length === 0) return [];
+  const pick = options.pick ?? argmax;
+  const { maxPositions } = model.spec;
+  // A prompt that leaves no room keeps its end, as the re-run does.
+  const longest = Math.max(...prompts.map((p) => Math.min(p.length, maxPositions - 1) + options.maxNewTokens));
+  const decoder = new KvDecoder(model, Math.min(maxPositions, longest));
+  try {
+    const results: number[][] = [];
+    for (const [i, prompt] of prompts.entries()) {
+      if (prompt.length === 0) throw new RangeError('cannot generate from an empty prompt');
+      decoder.reset();
+      let logits = await decoder.append(prompt.length >= decoder.maxLength ? prompt.subarray(prompt.length - decoder.maxLength + 1) : prompt);
+      options.onPass?.();
+      const generated: number[] = [];
+      for (;;) {
+        const next = pick(logits);
+        generated.push(next);
+        options.onToken?.(i, next);
+        if (next === options.stopToken || generated.length >= options.maxNewTokens || decoder.size >= decoder.maxLength) break;
+        logits = await decoder.append([next]);
+        options.onPass?.();
+      }
+      results.push(generated);
+    }
+    return results;
+  } finally {
+    decoder.destroy();
+  }
+}
+
+/** The same continuations by re-running the rows for every token: up to B prompts side by side, limited to the model's T. */
+export async function generateByRerun(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
   const pick = options.pick ?? argmax;
   const { B, T } = model.shape;
   const V = model.spec.vocabSize;
@@ -40,4 +75,3 @@ export async function generateTokens(model: Transformer, prompts: readonly Uint3
   }
   return results;
 }
-

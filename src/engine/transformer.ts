@@ -16,7 +16,7 @@ import { geluBackward, geluForward, swigluBackward, swigluForward } from './ops/
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from './ops/norm';
 import { ropeBackward, ropeForward } from './ops/rope';
 import { ropeTables } from './rope-tables';
-import { TransformerBuffers, type NormSaved } from './transformer-buffers';
+import { TransformerBuffers, type LayerBuffers, type NormSaved } from './transformer-buffers';
 import { VocabChunks } from './vocab-chunks';
 import { headRowsPerPass, LmHead } from './lm-head';
 import type { PackedWeight } from './weight-format';
@@ -26,6 +26,21 @@ import { generateTokens } from './generate';
 export interface BatchShape {
   B: number;
   T: number;
+}
+
+/** What one block's forward pass runs over: `rows` rows of the residual, into `out`. */
+export interface BlockPass {
+  rows: number;
+  x: GPUBuffer;
+  out: GPUBuffer;
+  /** Its activations: per layer when training (backward reads them), shared by the layers when decoding. */
+  s: Omit<LayerBuffers, 'lse'>;
+  /** [rows, C] scratch: output of the o and down projections. */
+  projOut: GPUBuffer;
+  /** [rows, 3C] scratch for a fused q, k, v projection (GPT-2); null otherwise. */
+  qkv: GPUBuffer | null;
+  /** s.q, s.k, s.v → s.att: the rotary embedding and attention over the keys this pass sees. */
+  attend(enc: Encoder): void;
 }
 
 /**
@@ -277,7 +292,10 @@ export class Transformer<G extends Allocator = Gpu> {
   forward(enc: Encoder, gradScale: number | null): void {
     const { spec, buffers: a } = this;
     this.vocab.embedForward(enc, a.residual[0], a.tokens, spec.rope ? null : this.weight('pos_embed'), this.shape.T);
-    for (let l = 0; l < spec.layers; l++) this.blockForward(enc, l);
+    for (let l = 0; l < spec.layers; l++) {
+      const s = a.layers[l];
+      this.blockForward(enc, l, { rows: this.N, x: a.residual[l], out: a.residual[l + 1], s, projOut: a.projOut, qkv: a.qkv, attend: (e) => this.attendBatch(e, s) });
+    }
     this.normForward(enc, a.finalNormOut, a.finalNorm, a.residual[spec.layers], 'final_norm');
     this.head.forward(enc, a.logits, a.losses, a.finalNormOut, a.targets, gradScale);
   }
@@ -303,45 +321,54 @@ export class Transformer<G extends Allocator = Gpu> {
     this.vocab.embedBackward(enc, this.parameterGradients, dPos, a.dres, a.tokens, this.shape.T);
   }
 
-  private blockForward(enc: Encoder, l: number): void {
-    const { spec, N, buffers: a } = this;
-    const s = a.layers[l];
-    const x = a.residual[l];
-    this.normForward(enc, s.norm1Out, s.norm1, x, `layers.${l}.norm1`);
-    if (this.fusedQkv) {
+  /**
+   * One block's forward pass: what training and the cached decoder (./kv-decoder.ts) share. It reads
+   * like the block's equation; pass.attend turns q, k and v into the attention's output.
+   */
+  blockForward(enc: Encoder, l: number, pass: BlockPass): void {
+    const { spec } = this;
+    const { rows: N, x, s, projOut } = pass;
+    this.normForward(enc, s.norm1Out, s.norm1, x, `layers.${l}.norm1`, N);
+    if (pass.qkv) {
       const C = spec.hiddenSize;
-      const qkv = a.qkv!;
-      this.linear(enc, l, 'attn.qkv', qkv, s.norm1Out);
+      const qkv = pass.qkv;
+      this.linear(enc, l, 'attn.qkv', qkv, s.norm1Out, N);
       copyColumns(enc, s.q, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: 0 }, N, C);
       copyColumns(enc, s.k, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: C }, N, C);
       copyColumns(enc, s.v, { stride: C, offset: 0 }, qkv, { stride: 3 * C, offset: 2 * C }, N, C);
     } else {
-      this.linear(enc, l, 'attn.q', s.q, s.norm1Out);
-      this.linear(enc, l, 'attn.k', s.k, s.norm1Out);
-      this.linear(enc, l, 'attn.v', s.v, s.norm1Out);
+      this.linear(enc, l, 'attn.q', s.q, s.norm1Out, N);
+      this.linear(enc, l, 'attn.k', s.k, s.norm1Out, N);
+      this.linear(enc, l, 'attn.v', s.v, s.norm1Out, N);
     }
+    pass.attend(enc);
+    this.linear(enc, l, 'attn.o', projOut, s.att, N);
+    add(enc, s.mid, x, projOut, N * spec.hiddenSize);
+
+    this.normForward(enc, s.norm2Out, s.norm2, s.mid, `layers.${l}.norm2`, N);
+    const F = spec.intermediateSize;
+    if (spec.mlp === 'swiglu') {
+      this.linear(enc, l, 'mlp.gate', s.hidden1, s.norm2Out, N);
+      this.linear(enc, l, 'mlp.up', s.hidden2!, s.norm2Out, N);
+      swigluForward(enc, s.act, s.hidden1, s.hidden2!, N * F);
+      this.linear(enc, l, 'mlp.down', projOut, s.act, N);
+    } else {
+      this.linear(enc, l, 'mlp.fc', s.hidden1, s.norm2Out, N);
+      geluForward(enc, s.act, s.hidden1, N * F);
+      this.linear(enc, l, 'mlp.proj', projOut, s.act, N);
+    }
+    add(enc, pass.out, s.mid, projOut, N * spec.hiddenSize);
+  }
+
+  /** Training's attention: rotary embedding by position in the row, causal attention within each row. */
+  private attendBatch(enc: Encoder, s: LayerBuffers): void {
+    const { spec, N } = this;
     if (this.rope) {
       const { T } = this.shape;
       ropeForward(enc, s.q, this.rope.cos, this.rope.sin, N, T, spec.heads, spec.headDim);
       ropeForward(enc, s.k, this.rope.cos, this.rope.sin, N, T, spec.kvHeads, spec.headDim);
     }
     attentionForward(enc, s.att, s.lse, s.q, s.k, s.v, this.attention);
-    this.linear(enc, l, 'attn.o', a.projOut, s.att);
-    add(enc, s.mid, x, a.projOut, N * spec.hiddenSize);
-
-    this.normForward(enc, s.norm2Out, s.norm2, s.mid, `layers.${l}.norm2`);
-    const F = spec.intermediateSize;
-    if (spec.mlp === 'swiglu') {
-      this.linear(enc, l, 'mlp.gate', s.hidden1, s.norm2Out);
-      this.linear(enc, l, 'mlp.up', s.hidden2!, s.norm2Out);
-      swigluForward(enc, s.act, s.hidden1, s.hidden2!, N * F);
-      this.linear(enc, l, 'mlp.down', a.projOut, s.act);
-    } else {
-      this.linear(enc, l, 'mlp.fc', s.hidden1, s.norm2Out);
-      geluForward(enc, s.act, s.hidden1, N * F);
-      this.linear(enc, l, 'mlp.proj', a.projOut, s.act);
-    }
-    add(enc, a.residual[l + 1], s.mid, a.projOut, N * spec.hiddenSize);
   }
 
   // On entry a.dres holds ∂L/∂residual[l + 1]; on exit ∂L/∂residual[l].
@@ -394,9 +421,9 @@ export class Transformer<G extends Allocator = Gpu> {
     this.normBackward(enc, a.dres, a.dnorm, a.residual[l], s.norm1, `layers.${l}.norm1`);
   }
 
-  private linear(enc: Encoder, l: number, kind: BlockLinear['kind'], y: GPUBuffer, x: GPUBuffer): void {
+  private linear(enc: Encoder, l: number, kind: BlockLinear['kind'], y: GPUBuffer, x: GPUBuffer, rows: number): void {
     const name = linearName(l, kind);
-    linearForward(enc, y, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, this.N);
+    linearForward(enc, y, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, rows);
   }
 
   private linearGrad(enc: Encoder, l: number, kind: BlockLinear['kind'], dx: GPUBuffer, dy: GPUBuffer, x: GPUBuffer): void {
@@ -424,8 +451,9 @@ export class Transformer<G extends Allocator = Gpu> {
     return this.packed.get(`${name}.weight`) ?? this.weight(`${name}.weight`);
   }
 
-  private normForward(enc: Encoder, out: GPUBuffer, saved: NormSaved, x: GPUBuffer, name: string): void {
-    const { N, spec } = this;
+  /** out [rows, C] = the norm `name` of x (rows: N unless the decoder says). */
+  normForward(enc: Encoder, out: GPUBuffer, saved: NormSaved, x: GPUBuffer, name: string, N = this.N): void {
+    const { spec } = this;
     const C = spec.hiddenSize;
     if (spec.norm === 'rms') rmsnormForward(enc, out, saved.rstd, x, this.weight(`${name}.weight`), N, C, spec.normEps);
     else layernormForward(enc, out, saved.mean!, saved.rstd, x, this.weight(`${name}.weight`), this.weight(`${name}.bias`), N, C, spec.normEps);

@@ -42,9 +42,9 @@ export class VocabChunks {
     this.scratch = this.head.length > 1 ? gpu.createBuffer('head chunk logits', headRows * Math.max(...this.head.map((k) => k.rows)) * 4) : null;
   }
 
-  /** out [N, C] = E[tokens] + (wpe ? wpe[n mod T] : 0). */
-  embedForward(enc: Encoder, out: GPUBuffer, tokens: GPUBuffer, wpe: GPUBuffer | null, T: number): void {
-    const { N, C } = this;
+  /** out [rows, C] = E[tokens] + (wpe ? wpe[n mod T] : 0), rows ≤ N. */
+  embedForward(enc: Encoder, out: GPUBuffer, tokens: GPUBuffer, wpe: GPUBuffer | null, T: number, N = this.N): void {
+    const { C } = this;
     embeddingForward(enc, out, tokens, this.embed[0].buffer, wpe, N, T, C);
     for (const k of this.embed.slice(1)) embeddingAddRows(enc, out, tokens, k.buffer, k.lo, N, C);
   }

@@ -15,6 +15,8 @@ import { compareArrays, type Comparison } from '../../src/engine/compare';
 import { Random } from '../../src/engine/random';
 import { joinRowChunks, parseChunkName, uploadWeightMap } from '../../src/engine/row-chunks';
 import { headRowsPerPass } from '../../src/engine/lm-head';
+import { generateTokens } from '../../src/engine/generate';
+import { argmax } from '../../src/engine/sampling';
 import type { ModelSpec } from '../../src/model/spec';
 import { expectClose, testGpu } from '../gpu';
 import { loadFixture } from './fixtures';
@@ -254,4 +256,30 @@ describe('logits above the binding limit with a vocabulary that fits it', () => 
     buffers.forEach((b) => b.destroy());
     expectClose(results);
   });
+});
+
+describe('decoding with a key/value cache over a split vocabulary', () => {
+  for (const arch of ARCHITECTURES) {
+    it(`${arch}: the unsplit model's greedy tokens and logits at every step`, async () => {
+      const gpu = await testGpu();
+      const { model: opened, weights } = await loadFixture(arch);
+      const spec = opened.spec;
+      const split = build(gpu, spec, weights, lowerLimit(spec, weights));
+      const whole = build(gpu, spec, weights, null);
+      expect(split.chunkRows.size).toBeGreaterThan(0);
+      const prompt = Uint32Array.from([3, spec.vocabSize - 1, 7, 1, 12]);
+      const run = async (model: Transformer) => {
+        const logits: Float32Array[] = [];
+        const tokens = await generateTokens(model, [prompt], { maxNewTokens: 5, stopToken: null, padToken: 0, pick: (row) => (logits.push(row.slice()), argmax(row)) });
+        return { tokens, logits };
+      };
+      const [got, want] = [await run(split.model), await run(whole.model)];
+      expect(got.tokens).toEqual(want.tokens);
+      expectClose(got.logits.map((row, step) => compareArrays(`${arch} step ${step}`, row, want.logits[step], 1e-5 * maxAbs(want.logits[step]))));
+      for (const { model, buffers } of [split, whole]) {
+        model.destroy();
+        buffers.forEach((b) => b.destroy());
+      }
+    });
+  }
 });
