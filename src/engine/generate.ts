@@ -10,7 +10,7 @@ import { argmax } from './sampling';
 
 /** Each prompt's continuation through a key/value cache, one prompt at a time. */
 export async function generateTokens(model: Transformer, prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
-  if (prompts.length === 0) return [];
+  if (prompts.length === 0 || options.maxNewTokens < 1) return prompts.map(() => []);
   const pick = options.pick ?? argmax;
   const { maxPositions } = model.spec;
   // A prompt that leaves no room keeps its end, as the re-run does.

@@ -1,20 +1,45 @@
-// Decoding (greedy, or with a sampler) and label choice with T5 on the GPU. The encoder's input stays the same and the
-// decoder grows one token a step from decoder_start_token_id until EOS or the limit (the whole model
-// is re-run each step: simple, and cheap at the lengths labels and samples have; no key/value cache yet).
+// Decoding (greedy, or with a sampler) and label choice with T5 on the GPU. Decoding runs the
+// encoder once and then grows the decoder one token a step from decoder_start_token_id, with the
+// cross-attention keys and values and the self-attention key/value cache kept on the GPU
+// (T5Model.startDecoding) until EOS or the limit. t5GenerateByRerun re-runs the whole model for
+// every token: the cache's reference in the tests and its baseline in the decode benchmark.
 
 import type { T5Model } from './t5-model';
 import type { GenerateOptions } from './trainable';
 import { argmax } from './sampling';
 
+type T5GenerateOptions = Pick<GenerateOptions, 'maxNewTokens' | 'onPass' | 'pick' | 'onToken'> & { stopToken?: number | null };
+
 /** Tokens after the source (the stop token included when reached; by default EOS), at most `maxNewTokens`; greedy unless options.pick. */
-export async function t5Generate(model: T5Model, inputIds: Uint32Array, options: Pick<GenerateOptions, 'maxNewTokens' | 'onPass' | 'pick' | 'onToken'> & { stopToken?: number | null }): Promise<number[]> {
+export async function t5Generate(model: T5Model, inputIds: Uint32Array, options: T5GenerateOptions): Promise<number[]> {
+  const pick = options.pick ?? argmax;
+  const stopToken = options.stopToken === undefined ? model.spec.eosTokenId : options.stopToken;
+  if (options.maxNewTokens < 1) return [];
+  const cache = await model.startDecoding(inputIds, options.maxNewTokens);
+  try {
+    const generated: number[] = [];
+    let logits = await model.appendDecoding(cache, [model.spec.decoderStartTokenId]);
+    for (;;) {
+      options.onPass?.();
+      const next = pick(logits);
+      generated.push(next);
+      options.onToken?.(0, next);
+      if (next === stopToken || generated.length >= options.maxNewTokens) return generated;
+      logits = await model.appendDecoding(cache, [next]);
+    }
+  } finally {
+    cache.destroy();
+  }
+}
+
+/** The same tokens by re-running the encoder and the whole decoder for each. */
+export async function t5GenerateByRerun(model: T5Model, inputIds: Uint32Array, options: T5GenerateOptions): Promise<number[]> {
   const pick = options.pick ?? argmax;
   const { vocabSize: V, decoderStartTokenId } = model.spec;
-  const { maxNewTokens } = options;
   const stopToken = options.stopToken === undefined ? model.spec.eosTokenId : options.stopToken;
   const attentionMask = new Float32Array(inputIds.length).fill(1);
   const generated: number[] = [];
-  while (generated.length < maxNewTokens) {
+  while (generated.length < options.maxNewTokens) {
     const decoderInputIds = Uint32Array.from([decoderStartTokenId, ...generated]);
     const logits = await model.logitsOf({ B: 1, S: inputIds.length, T: decoderInputIds.length, inputIds, attentionMask, decoderInputIds });
     options.onPass?.();

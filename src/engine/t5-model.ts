@@ -19,6 +19,7 @@ import { embeddingBackward, embeddingForward } from './ops/embedding';
 import { rmsnormBackward, rmsnormForward } from './ops/norm';
 import { linearBackward, linearForward } from './linear';
 import { seq2seqAttentionBackward, seq2seqAttentionForward } from './ops/attention-seq2seq';
+import { cachedAttentionForward } from './ops/attention-cached';
 import { positionBiasBackward, positionBiasForward } from './ops/position-bias';
 import { gegluBackward, gegluForward, reluBackward, reluForward } from './ops/activation';
 import { axpy, scale } from './ops/elementwise';
@@ -44,6 +45,21 @@ export interface T5Shape {
   B: number;
   S: number;
   T: number;
+}
+
+/** A decoding session's buffers (T5Model.startDecoding). */
+export interface T5DecodeCache {
+  /** Source tokens. */
+  readonly S: number;
+  /** Decoder positions it holds, and how many are filled. */
+  readonly maxLength: number;
+  length: number;
+  /** [S] of 1: every source token is seen. */
+  readonly mask: GPUBuffer;
+  /** Per decoder layer: cross-attention keys and values [S, heads·d_kv] and the self-attention caches [maxLength, heads·d_kv]. */
+  readonly cross: ReadonlyArray<{ k: GPUBuffer; v: GPUBuffer }>;
+  readonly self: ReadonlyArray<{ k: GPUBuffer; v: GPUBuffer }>;
+  destroy(): void;
 }
 
 /** A tensor of the forward pass and, when gradients are taken, its gradient buffer (zeroed). */
@@ -375,50 +391,151 @@ export class T5Model {
     return this.linear(enc, hidden, `${prefix}.wo.weight`, C, F, rows);
   }
 
-  /** The logits [B·T, vocab] of the batch, recorded on the tape when gradients are taken. */
-  private run(enc: Encoder, batch: T5Batch): Value {
-    const { dModel: C, vocabSize: V } = this.spec;
-    const { B, S, T } = batch;
-    const [encRows, decRows] = [B * S, B * T];
-    const upload = (label: string, data: Uint32Array | Float32Array) => {
-      const buffer = this.gpu.upload(label, data);
-      this.scratch.push(buffer);
-      return buffer;
-    };
-    const mask = upload('attention mask', batch.attentionMask);
-    const everyToken = upload('decoder mask', new Float32Array(B * T).fill(1));
+  /** Uploads a per-pass input, freed with the pass's activations. */
+  private upload(label: string, data: Uint32Array | Float32Array): GPUBuffer {
+    const buffer = this.gpu.upload(label, data);
+    this.scratch.push(buffer);
+    return buffer;
+  }
 
-    let x = this.embed(enc, upload('input ids', batch.inputIds), encRows, S);
-    const encoderBias = this.positionBias(enc, 'encoder', S);
+  /** The encoder's output [B·S, d_model] for the source, and its key mask [B, S] as uploaded. */
+  private encode(enc: Encoder, batch: Pick<T5Batch, 'B' | 'S' | 'inputIds' | 'attentionMask'>): { encoded: Value; mask: GPUBuffer } {
+    const { B, S } = batch;
+    const rows = B * S;
+    const mask = this.upload('attention mask', batch.attentionMask);
+    let x = this.embed(enc, this.upload('input ids', batch.inputIds), rows, S);
+    const bias = this.positionBias(enc, 'encoder', S);
     for (let l = 0; l < this.spec.encoderLayers; l++) {
       const at = `encoder.block.${l}.layer`;
-      const n0 = this.norm(enc, x, `${at}.0.layer_norm.weight`, encRows);
-      x = this.add(enc, x, this.attention(enc, n0, n0, `${at}.0.SelfAttention`, { B, Tq: S, Tk: S, causal: false }, encoderBias, mask), encRows);
-      x = this.add(enc, x, this.feedForward(enc, this.norm(enc, x, `${at}.1.layer_norm.weight`, encRows), `${at}.1.DenseReluDense`, encRows), encRows);
+      const n0 = this.norm(enc, x, `${at}.0.layer_norm.weight`, rows);
+      x = this.add(enc, x, this.attention(enc, n0, n0, `${at}.0.SelfAttention`, { B, Tq: S, Tk: S, causal: false }, bias, mask), rows);
+      x = this.add(enc, x, this.feedForward(enc, this.norm(enc, x, `${at}.1.layer_norm.weight`, rows), `${at}.1.DenseReluDense`, rows), rows);
     }
-    const encoded = this.norm(enc, x, 'encoder.final_layer_norm.weight', encRows);
+    return { encoded: this.norm(enc, x, 'encoder.final_layer_norm.weight', rows), mask };
+  }
 
-    let y = this.embed(enc, upload('decoder input ids', batch.decoderInputIds), decRows, T);
-    const decoderBias = this.positionBias(enc, 'decoder', T);
-    for (let l = 0; l < this.spec.decoderLayers; l++) {
-      const at = `decoder.block.${l}.layer`;
-      const n0 = this.norm(enc, y, `${at}.0.layer_norm.weight`, decRows);
-      y = this.add(enc, y, this.attention(enc, n0, n0, `${at}.0.SelfAttention`, { B, Tq: T, Tk: T, causal: true }, decoderBias, everyToken), decRows);
-      const n1 = this.norm(enc, y, `${at}.1.layer_norm.weight`, decRows);
-      y = this.add(enc, y, this.attention(enc, n1, encoded, `${at}.1.EncDecAttention`, { B, Tq: T, Tk: S, causal: false }, null, mask), decRows);
-      y = this.add(enc, y, this.feedForward(enc, this.norm(enc, y, `${at}.2.layer_norm.weight`, decRows), `${at}.2.DenseReluDense`, decRows), decRows);
-    }
-    let out = this.norm(enc, y, 'decoder.final_layer_norm.weight', decRows);
+  /** The decoder's last norm and the LM head: logits [rows, vocab]. */
+  private head(enc: Encoder, y: Value, rows: number): Value {
+    const { dModel: C, vocabSize: V } = this.spec;
+    let out = this.norm(enc, y, 'decoder.final_layer_norm.weight', rows);
     if (this.spec.tiedEmbeddings) {
       // v1.0: the tied head sees the output scaled by d_model^-0.5.
       const factor = C ** -0.5;
-      const scaled = this.value('decoder output scaled', decRows * C);
+      const scaled = this.value('decoder output scaled', rows * C);
       const unscaled = out;
-      scale(enc, scaled.data, unscaled.data, factor, decRows * C);
-      this.record((e) => axpy(e, unscaled.grad!, scaled.grad!, factor, decRows * C));
+      scale(enc, scaled.data, unscaled.data, factor, rows * C);
+      this.record((e) => axpy(e, unscaled.grad!, scaled.grad!, factor, rows * C));
       out = scaled;
     }
-    return this.linear(enc, out, this.spec.tiedEmbeddings ? 'shared.weight' : 'lm_head.weight', V, C, decRows);
+    return this.linear(enc, out, this.spec.tiedEmbeddings ? 'shared.weight' : 'lm_head.weight', V, C, rows);
+  }
+
+  /** The logits [B·T, vocab] of the batch, recorded on the tape when gradients are taken. */
+  private run(enc: Encoder, batch: T5Batch): Value {
+    const { B, S, T } = batch;
+    const rows = B * T;
+    const { encoded, mask } = this.encode(enc, batch);
+    const everyToken = this.upload('decoder mask', new Float32Array(B * T).fill(1));
+    let y = this.embed(enc, this.upload('decoder input ids', batch.decoderInputIds), rows, T);
+    const decoderBias = this.positionBias(enc, 'decoder', T);
+    for (let l = 0; l < this.spec.decoderLayers; l++) {
+      const at = `decoder.block.${l}.layer`;
+      const n0 = this.norm(enc, y, `${at}.0.layer_norm.weight`, rows);
+      y = this.add(enc, y, this.attention(enc, n0, n0, `${at}.0.SelfAttention`, { B, Tq: T, Tk: T, causal: true }, decoderBias, everyToken), rows);
+      const n1 = this.norm(enc, y, `${at}.1.layer_norm.weight`, rows);
+      y = this.add(enc, y, this.attention(enc, n1, encoded, `${at}.1.EncDecAttention`, { B, Tq: T, Tk: S, causal: false }, null, mask), rows);
+      y = this.add(enc, y, this.feedForward(enc, this.norm(enc, y, `${at}.2.layer_norm.weight`, rows), `${at}.2.DenseReluDense`, rows), rows);
+    }
+    return this.head(enc, y, rows);
+  }
+
+  /**
+   * Decoding with a key/value cache (./t5-generate.ts): the source through the encoder once, and
+   * each decoder layer's cross-attention keys and values from it, kept with room for `maxLength`
+   * decoder positions of self-attention keys and values until the cache is destroyed.
+   */
+  async startDecoding(inputIds: Uint32Array, maxLength: number): Promise<T5DecodeCache> {
+    const { dKv: D, heads: H, dModel: C, decoderLayers } = this.spec;
+    const S = inputIds.length;
+    if (S === 0) throw new RangeError('cannot decode from an empty source');
+    const owned: GPUBuffer[] = [];
+    const make = (label: string, floats: number) => {
+      const buffer = this.gpu.createBuffer(label, floats * 4);
+      owned.push(buffer);
+      return buffer;
+    };
+    const cache: T5DecodeCache = {
+      S,
+      maxLength,
+      length: 0,
+      mask: make('decode source mask', S),
+      cross: Array.from({ length: decoderLayers }, (_, l) => ({ k: make(`decoder ${l} cross keys`, S * H * D), v: make(`decoder ${l} cross values`, S * H * D) })),
+      self: Array.from({ length: decoderLayers }, (_, l) => ({ k: make(`decoder ${l} key cache`, maxLength * H * D), v: make(`decoder ${l} value cache`, maxLength * H * D) })),
+      destroy: () => owned.forEach((buffer) => buffer.destroy()),
+    };
+    this.finish();
+    try {
+      await this.gpu.run('t5 encode', (enc) => {
+        const { encoded, mask } = this.encode(enc, { B: 1, S, inputIds, attentionMask: new Float32Array(S).fill(1) });
+        enc.copy(mask, cache.mask, S * 4);
+        cache.cross.forEach(({ k, v }, l) => {
+          const at = `decoder.block.${l}.layer.1.EncDecAttention`;
+          enc.copy(this.linear(enc, encoded, `${at}.k.weight`, H * D, C, S).data, k, S * H * D * 4);
+          enc.copy(this.linear(enc, encoded, `${at}.v.weight`, H * D, C, S).data, v, S * H * D * 4);
+        });
+      });
+    } catch (error) {
+      cache.destroy();
+      throw error;
+    } finally {
+      this.finish();
+    }
+    return cache;
+  }
+
+  /** Appends decoder tokens to a decoding cache; returns the logits [vocab] that follow the last. */
+  async appendDecoding(cache: T5DecodeCache, tokens: readonly number[]): Promise<Float32Array> {
+    const { dKv: D, heads: H, dModel: C, vocabSize: V, buckets } = this.spec;
+    const rows = tokens.length;
+    const start = cache.length;
+    if (rows === 0 || start + rows > cache.maxLength) throw new RangeError(`the decoder would hold ${start + rows} tokens, the cache 1 to ${cache.maxLength}`);
+    if (tokens.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw new RangeError(`a token id is outside the vocabulary (${V})`);
+    this.finish();
+    let logits: Value | null = null;
+    try {
+      await this.gpu.run('t5 decode', (enc) => {
+        const keys = start + rows;
+        const pairs = this.upload('decode pair buckets', pairBuckets(this.spec, rows, keys, false, start));
+        const bias = this.buffer('decode position bias', H * rows * keys);
+        positionBiasForward(enc, bias, this.w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), pairs, { H, Tq: rows, Tk: keys, buckets });
+        let y = this.embed(enc, this.upload('decoder input ids', Uint32Array.from(tokens)), rows, rows);
+        for (let l = 0; l < this.spec.decoderLayers; l++) {
+          const at = `decoder.block.${l}.layer`;
+          const self = `${at}.0.SelfAttention`;
+          const n0 = this.norm(enc, y, `${at}.0.layer_norm.weight`, rows);
+          const q = this.linear(enc, n0, `${self}.q.weight`, H * D, C, rows);
+          const rowBytes = H * D * 4;
+          enc.copy(this.linear(enc, n0, `${self}.k.weight`, H * D, C, rows).data, cache.self[l].k, rows * rowBytes, 0, start * rowBytes);
+          enc.copy(this.linear(enc, n0, `${self}.v.weight`, H * D, C, rows).data, cache.self[l].v, rows * rowBytes, 0, start * rowBytes);
+          const attended = this.value(`${self} heads`, rows * H * D);
+          cachedAttentionForward(enc, attended.data, q.data, cache.self[l].k, cache.self[l].v, bias, { Tq: rows, start, Hq: H, Hkv: H, D, scale: 1 });
+          y = this.add(enc, y, this.linear(enc, attended, `${self}.o.weight`, C, H * D, rows), rows);
+
+          const cross = `${at}.1.EncDecAttention`;
+          const n1 = this.norm(enc, y, `${at}.1.layer_norm.weight`, rows);
+          const crossHeads = this.value(`${cross} heads`, rows * H * D);
+          const inputs = { q: this.linear(enc, n1, `${cross}.q.weight`, H * D, C, rows).data, k: cache.cross[l].k, v: cache.cross[l].v, bias: null, mask: cache.mask };
+          seq2seqAttentionForward(enc, crossHeads.data, this.buffer(`${cross} lse`, H * rows), inputs, { B: 1, Tq: rows, Tk: cache.S, H, D, scale: 1, causal: false });
+          y = this.add(enc, y, this.linear(enc, crossHeads, `${cross}.o.weight`, C, H * D, rows), rows);
+          y = this.add(enc, y, this.feedForward(enc, this.norm(enc, y, `${at}.2.layer_norm.weight`, rows), `${at}.2.DenseReluDense`, rows), rows);
+        }
+        logits = this.head(enc, y, rows);
+      });
+      cache.length += rows;
+      return await this.gpu.readF32(logits!.data, V, (rows - 1) * V);
+    } finally {
+      this.finish();
+    }
   }
 
   private finish(): void {

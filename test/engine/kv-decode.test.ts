@@ -1,13 +1,16 @@
 // Generation through the key/value cache against generation by full re-runs, on every fixture, as
 // it is and with adapters: the same greedy tokens, and the same logits at every step within 1e-5
-// of their largest. The cache's model has rows for fewer tokens than the prompt, so the prompt is
-// prefilled in chunks; the re-run holds the whole sequence, with a second prompt beside it.
+// of their largest. A decoder-only model's cache has rows for fewer tokens than the prompt, so the
+// prompt is prefilled in chunks; the re-run holds the whole sequence, with a second prompt beside
+// it. T5 runs its encoder once and then decodes against the cached cross-attention keys and values.
 
 import { describe, expect, it } from 'vitest';
 import { openAnyModel } from '../../src/model/open';
 import { nodeModelFiles } from '../../src/model/node-files';
 import { modelKind, storedWeightFormat } from '../../src/train/model-kinds';
 import { generateByRerun } from '../../src/engine/generate';
+import { t5GenerateByRerun } from '../../src/engine/t5-generate';
+import { T5Model } from '../../src/engine/t5-model';
 import { argmax } from '../../src/engine/sampling';
 import { Random } from '../../src/engine/random';
 import type { GenerateOptions, TrainableModel } from '../../src/engine/trainable';
@@ -64,6 +67,32 @@ describe('decoding with a key/value cache equals re-running the sequence', () =>
       } finally {
         cached.release();
         rerun.release();
+      }
+    });
+  }
+});
+
+describe('T5 decoding with cached keys and values equals re-running encoder and decoder', () => {
+  for (const fixture of ['t5', 't5-v1_1']) {
+    it(`${fixture}: greedy tokens and every step's logits, without and with adapters`, async () => {
+      const gpu = await testGpu();
+      const opened = await openAnyModel(await nodeModelFiles(fixturePath(fixture)));
+      if (opened.kind !== 't5') throw new Error(`${fixture} is not a T5 fixture`);
+      const built = await modelKind(opened).build(gpu, opened, { B: 1, S: 6, T: 4 }, 'f32', () => {});
+      const model = built.model as T5Model;
+      const source = Uint32Array.from([5, 9, 2, 30, 11, 1]);
+      try {
+        for (const adapted of [false, true]) {
+          if (adapted) attachRandomAdapters(model, opened.targets, 5);
+          const label = `${fixture}${adapted ? ' with adapters' : ''}`;
+          // No stop token: every step runs, whatever the fixture predicts.
+          const viaCache = await greedy((options) => model.generate([source], options));
+          const viaRerun = await greedy(async (options) => [await t5GenerateByRerun(model, source, { ...options, stopToken: null })]);
+          expect(viaCache.tokens, label).toEqual(viaRerun.tokens);
+          expectSameLogits(viaCache.logits, viaRerun.logits, label);
+        }
+      } finally {
+        built.release();
       }
     });
   }

@@ -50,10 +50,10 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
   return bucket + Math.min(large, n - 1);
 }
 
-/** The bucket of every (query, key) pair [queries, keys], which the position-bias kernels gather by. */
-export function pairBuckets(spec: T5Spec, queries: number, keys: number, bidirectional: boolean): Uint32Array {
+/** The bucket of every (query, key) pair [queries, keys], queries from position firstQuery on, which the position-bias kernels gather by. */
+export function pairBuckets(spec: T5Spec, queries: number, keys: number, bidirectional: boolean, firstQuery = 0): Uint32Array {
   const buckets = new Uint32Array(queries * keys);
-  for (let i = 0; i < queries; i++) for (let j = 0; j < keys; j++) buckets[i * keys + j] = relativePositionBucket(j - i, bidirectional, spec.buckets, spec.maxDistance);
+  for (let i = 0; i < queries; i++) for (let j = 0; j < keys; j++) buckets[i * keys + j] = relativePositionBucket(j - (firstQuery + i), bidirectional, spec.buckets, spec.maxDistance);
   return buckets;
 }
 
