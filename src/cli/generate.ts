@@ -2,14 +2,14 @@
 //   [--temperature T --top-k K --top-p P --seed S] [--json]`: the model's continuation of a prompt
 // (for T5, its output for that input), written to stdout as it is produced; greedy at temperature 0
 // (the default), else sampled (src/engine/sampling.ts). With --json the last line is
-// {"prompt_ids": [...], "generated_ids": [...], "text": "..."}. Each new token re-runs the model
-// over the whole sequence (no key/value cache yet).
+// {"prompt_ids": [...], "generated_ids": [...], "text": "..."}. The prompt is prefilled into a
+// key/value cache and each new token is one step through the model (src/engine/generate.ts).
 
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
 import { openAnyModel } from '../model/open';
 import { tokenPicker } from '../engine/sampling';
-import { modelKind, storedWeightFormat } from '../train/model-kinds';
+import { setUpGeneration, type GenerationSetup } from '../train/generation-setup';
 import { UsageError } from './errors';
 import { numberFlag, requiredFlag } from './flags';
 import { modelDirectory } from './logits';
@@ -29,23 +29,25 @@ export async function generateCommand(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const model = await openAnyModel(await modelDirectory(requiredFlag(values, 'model', 'generate')));
-  const tokenizer = model.tokenizer;
-  if (!tokenizer) throw new UsageError('the model folder has no tokenizer.json, which the prompt needs');
-  const kind = modelKind(model);
-  const promptIds = kind.promptIds(model, prompt);
-  if (promptIds.length === 0) throw new UsageError('--prompt is empty');
   const adapters = values.adapter ? await readAdapter(values.adapter, model.targets) : new Map();
-  const length = Math.min(kind.maxLength(model) ?? Infinity, promptIds.length + maxNewTokens);
   const gpu = await acquireNodeGpu();
-  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, storedWeightFormat(model), () => {});
+  let setup: GenerationSetup;
+  try {
+    setup = await setUpGeneration(gpu, model, prompt, maxNewTokens);
+  } catch (error) {
+    gpu.destroy();
+    throw error instanceof RangeError ? new UsageError(error.message) : error;
+  }
+  const { built, promptIds, stopToken, padToken } = setup;
+  const tokenizer = model.tokenizer!;
   const generated: number[] = [];
   let printed = '';
   try {
     for (const [name, a] of adapters) built.model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
     await built.model.generate([Uint32Array.from(promptIds)], {
       maxNewTokens,
-      stopToken: tokenizer.eosTokenId,
-      padToken: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
+      stopToken,
+      padToken,
       pick,
       onToken: (_, token) => {
         generated.push(token);

@@ -7,21 +7,16 @@ import type { Gpu } from '../gpu/gpu';
 import { openAnyModel } from '../model/open';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter } from '../export/peft';
 import { tokenPicker, type SamplingSettings } from '../engine/sampling';
-import { modelKind, storedWeightFormat } from '../train/model-kinds';
+import { setUpGeneration } from '../train/generation-setup';
 import { openModelFiles } from '../app/sources';
 import type { GenerateRequest, WorkerResponse } from './protocol';
 
 export async function generateInWorker(gpu: Gpu, request: GenerateRequest, post: (message: WorkerResponse) => void): Promise<void> {
   const { requestId, settings } = request;
   const model = await openAnyModel(await openModelFiles(request.model));
-  const tokenizer = model.tokenizer;
-  if (!tokenizer) throw new Error('the model has no tokenizer.json, which a prompt needs');
-  const kind = modelKind(model);
-  const promptIds = kind.promptIds(model, request.prompt);
-  if (promptIds.length === 0) throw new Error('the prompt is empty');
   const adapters = request.adapter ? await readPeftAdapter(request.adapter[ADAPTER_WEIGHTS], new TextDecoder().decode(request.adapter[ADAPTER_CONFIG]), model.targets) : null;
-  const length = Math.min(kind.maxLength(model) ?? Infinity, promptIds.length + settings.maxNewTokens);
-  const built = await kind.build(gpu, model, { B: 1, S: promptIds.length, T: length }, storedWeightFormat(model), () => {});
+  const { built, promptIds, stopToken, padToken } = await setUpGeneration(gpu, model, request.prompt, settings.maxNewTokens);
+  const tokenizer = model.tokenizer!;
   try {
     for (const which of adapters ? (['base', 'adapted'] as const) : (['base'] as const)) {
       if (which === 'adapted') for (const [name, a] of adapters!) built.model.attachAdapter(name, a.rank, a.scale, a.A, a.B);
@@ -30,8 +25,8 @@ export async function generateInWorker(gpu: Gpu, request: GenerateRequest, post:
       const sampling: SamplingSettings = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed };
       await built.model.generate([Uint32Array.from(promptIds)], {
         maxNewTokens: settings.maxNewTokens,
-        stopToken: tokenizer.eosTokenId,
-        padToken: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
+        stopToken,
+        padToken,
         pick: tokenPicker(sampling),
         onToken: (_, token) => {
           generated.push(token);
