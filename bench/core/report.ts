@@ -36,6 +36,9 @@ export function formatReport(r: BenchResult): string {
   out.push(`scan overhead (default GoRA run: ${r.scan_overhead.scan_batches} scan batches vs ${r.scan_overhead.steps} steps): ours ${fixed(r.scan_overhead.ours * 100, 1)} %, TF.js ${r.scan_overhead.tfjs === null ? '—' : `${(r.scan_overhead.tfjs * 100).toFixed(1)} %`}`);
   const st = r.storage_16bit;
   out.push(`16-bit frozen weights: our LoRA step ${st.bf16_seconds === null ? `not run on bf16 (${st.error ?? 'no time left'})` : `takes ${fixed(st.bf16_seconds, 3)} s on bf16 storage against ${fixed(st.f32_seconds, 3)} s on f32 (× ${st.time_ratio!.toFixed(2)} the time)`}, the linear weights ${mib(st.bf16_bytes)} against ${mib(st.f32_bytes)}`);
+  const d = r.decode;
+  const rerun = d.rerun_tokens_per_s === null ? `— (${d.error ?? 'not run'})` : `${fixed(d.rerun_tokens_per_s, 2)} tokens/s by re-running the sequence for each token`;
+  out.push(`decoding ${d.new_tokens} tokens after a ${d.prompt_tokens}-token prompt: ${fixed(d.cached_tokens_per_s, 2)} tokens/s with the key/value cache, ${rerun} (${times(d.speedup)}; ${d.same_tokens === null ? 'tokens not compared' : d.same_tokens ? 'same tokens' : 'DIFFERENT tokens'}; ${d.reps} reps)`);
   out.push(`peak GPU memory (ours): GoRA ${mib(r.memory.gora.peak_bytes)} (estimate ${mib(r.memory.gora.estimate_bytes)}), LoRA ${mib(r.memory.lora.peak_bytes)} (estimate ${mib(r.memory.lora.estimate_bytes)})`);
   const losses = (l: number[]) => (l.length ? l.map((x) => x.toFixed(4)).join(', ') : '—');
   out.push(`losses of the first training steps: ours ${losses(r.train_step.ours_losses)}, TF.js ${losses(r.train_step.tfjs_losses)}`);

@@ -1,6 +1,7 @@
 // The benchmark: our engine against TensorFlow.js's WebGPU backend on one GPUDevice, at one model
 // size — matmul GFLOP/s at the training shapes, tokens/s of a LoRA training step and of a GoRA scan
-// step, the scan's share of a default run, and peak GPU memory. Runs unchanged in Node and in the
+// step, the scan's share of a default run, and peak GPU memory — and our decoding's tokens/s with
+// the key/value cache against full re-runs. Runs unchanged in Node and in the
 // page: the caller brings the device, the model and (unless it failed to start) TF.js.
 
 import type { Gpu } from '../../src/gpu/gpu';
@@ -15,6 +16,7 @@ import type { InitialAdapter } from '../../src/train/adapters';
 import type { JobConfig } from '../../src/train/config';
 import { describeError, timeInterleaved, type Timed } from './timing';
 import { TfScanner, TfTrainer, tfMatmul, type TfSide } from './tfjs';
+import { measureDecode, type DecodeResult } from './decode';
 
 export interface BenchOptions {
   /** Timed calls per matmul shape and contender, at most. */
@@ -81,6 +83,8 @@ export interface BenchResult {
   scan_step: StepResult;
   /** Our LoRA train step with the frozen linear weights stored in bf16 against f32 storage. */
   storage_16bit: StorageResult;
+  /** Greedy decoding through the key/value cache against full re-runs. */
+  decode: DecodeResult;
   ratios: { matmul: Record<string, number | null>; matmul_min: number | null; train_step: number | null; scan_step: number | null };
   scan_overhead: { scan_batches: number; steps: number; ours: number; tfjs: number | null };
   memory: { gora: MemoryUse; lora: MemoryUse };
@@ -138,7 +142,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
   const weights = uploadModel(gpu, model);
   const adapters = uniformLoraInit(model.targets, config);
   const cases = matmulCases(spec, tokens, config.rank);
-  left = cases.length + 3 * STEP_WEIGHT;
+  left = cases.length + 4 * STEP_WEIGHT;
   try {
     log('train step: LoRA forward, backward and AdamW');
     const train = await timeSteps(
@@ -155,6 +159,9 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
     left -= STEP_WEIGHT;
     log('train step: the same LoRA step with the frozen linear weights stored in bf16');
     const storage = await timeStorage(gpu, model, weights, adapters, config, options.stepReps, until(STEP_WEIGHT));
+    left -= STEP_WEIGHT;
+    log(`decode: ${setup.decode.newTokens} tokens after ${setup.decode.prompt}, through the key/value cache and by re-runs`);
+    const decode = await measureDecode(gpu, model, weights, options.stepReps, until(STEP_WEIGHT));
     left -= STEP_WEIGHT;
     const matmul: MatmulResult[] = [];
     for (const [i, c] of cases.entries()) {
@@ -228,6 +235,7 @@ export async function runBench(inputs: BenchInputs): Promise<BenchResult> {
       train_step: train,
       scan_step: scan,
       storage_16bit: storage,
+      decode,
       ratios: { matmul: matmulRatios, matmul_min: known.length ? Math.min(...known) : null, train_step: ratio(train.ours_tokens_per_s, train.tfjs_tokens_per_s), scan_step: ratio(scan.ours_tokens_per_s, scan.tfjs_tokens_per_s) },
       scan_overhead: { scan_batches: gora.scanBatches, steps: gora.steps * gora.gradAccum, ours: overhead(scan.ours_seconds, train.ours_seconds)!, tfjs: overhead(scan.tfjs_seconds, train.tfjs_seconds) },
       memory,

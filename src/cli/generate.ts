@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../gpu/node';
 import { openAnyModel } from '../model/open';
 import { tokenPicker } from '../engine/sampling';
-import { setUpGeneration, type GenerationSetup } from '../train/generation-setup';
+import { setUpGeneration } from '../train/generation-setup';
 import { UsageError } from './errors';
 import { numberFlag, requiredFlag } from './flags';
 import { modelDirectory } from './logits';
@@ -31,7 +31,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const model = await openAnyModel(await modelDirectory(requiredFlag(values, 'model', 'generate')));
   const adapters = values.adapter ? await readAdapter(values.adapter, model.targets) : new Map();
   const gpu = await acquireNodeGpu();
-  let setup: GenerationSetup;
+  let setup: Awaited<ReturnType<typeof setUpGeneration>>;
   try {
     setup = await setUpGeneration(gpu, model, prompt, maxNewTokens);
   } catch (error) {

@@ -81,6 +81,8 @@ export class T5Model {
   private everyGradient: Map<string, GPUBuffer> | null = null;
   /** LoRA adapters by the weight name of the linear layer they sit on. */
   readonly adapters = new Map<string, AdapterBuffers>();
+  /** Set while generate runs with options.withoutAdapters: passes leave the adapters out. */
+  private adaptersOff = false;
   /** Each stack's relative position bucket of every (query, key) pair, by stack and length. */
   private readonly pairTables = new Map<string, GPUBuffer>();
   private recording = false;
@@ -262,9 +264,14 @@ export class T5Model {
 
   /** Tokens after each source (one source at a time), at most maxNewTokens each; greedy unless options.pick. */
   async generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
-    const out: number[][] = [];
-    for (const [i, prompt] of prompts.entries()) out.push(await t5Generate(this, prompt, { ...options, onToken: options.onToken && ((_, token) => options.onToken!(i, token)) }));
-    return out;
+    this.adaptersOff = options.withoutAdapters ?? false;
+    try {
+      const out: number[][] = [];
+      for (const [i, prompt] of prompts.entries()) out.push(await t5Generate(this, prompt, { ...options, onToken: options.onToken && ((_, token) => options.onToken!(i, token)) }));
+      return out;
+    } finally {
+      this.adaptersOff = false;
+    }
   }
 
   /**
@@ -296,7 +303,7 @@ export class T5Model {
   /** y [rows, out] = x [rows, in] · Wᵀ by name, plus its adapter's low-rank term if it has one. */
   private linear(enc: Encoder, x: Value, name: string, out: number, inFeatures: number, rows: number): Value {
     const layer = { name, out, in: inFeatures, weight: this.w(name), bias: null };
-    const attached = this.adapters.get(name);
+    const attached = this.adaptersOff ? undefined : this.adapters.get(name);
     // x·Aᵀ is saved for backward, per pass: the same adapter sees B·S or B·T rows by where it sits.
     const adapter: LoraAdapter | null = attached ? { ...attached, u: this.buffer(`${name} x·Aᵀ`, rows * attached.rank), du: this.buffer(`${name} d(x·Aᵀ)`, rows * attached.rank) } : null;
     const y = this.value(name, rows * out);

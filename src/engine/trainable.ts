@@ -27,6 +27,8 @@ export interface GenerateOptions {
   pick?: (logits: Float32Array) => number;
   /** Called with each token as it is chosen, with the index of its prompt. */
   onToken?: (prompt: number, token: number) => void;
+  /** The frozen weights alone: the attached adapters are left out of these passes (they stay attached). */
+  withoutAdapters?: boolean;
 }
 
 export interface TrainableModel {

@@ -55,6 +55,8 @@ export class Transformer<G extends Allocator = Gpu> {
   private readonly fusedQkv: boolean;
   /** LoRA adapters by linear name (`layers.3.attn.q`). */
   readonly adapters = new Map<string, LoraAdapter>();
+  /** Set while generate runs with options.withoutAdapters: forward passes leave the adapters out. */
+  private adaptersOff = false;
   /** Gradients of frozen linear weights by linear name, accumulated by backward (GoRA's scan). */
   readonly weightGradients = new Map<string, GPUBuffer>();
   private readonly offloadedGradients = new Map<string, Float32Array>();
@@ -265,9 +267,14 @@ export class Transformer<G extends Allocator = Gpu> {
     return layerOfLinear(name);
   }
 
-  generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
-    // Only a model on a real Gpu (not the memory plan's counting one) runs passes.
-    return generateTokens(this as unknown as Transformer, prompts, options);
+  async generate(prompts: readonly Uint32Array[], options: GenerateOptions): Promise<number[][]> {
+    this.adaptersOff = options.withoutAdapters ?? false;
+    try {
+      // Only a model on a real Gpu (not the memory plan's counting one) runs passes.
+      return await generateTokens(this as unknown as Transformer, prompts, options);
+    } finally {
+      this.adaptersOff = false;
+    }
   }
 
   /** Logits [N, V] after a forward pass with gradScale = null; dlogits after one with a scale. */
@@ -423,7 +430,7 @@ export class Transformer<G extends Allocator = Gpu> {
 
   private linear(enc: Encoder, l: number, kind: BlockLinear['kind'], y: GPUBuffer, x: GPUBuffer, rows: number): void {
     const name = linearName(l, kind);
-    linearForward(enc, y, x, this.linearWeights(name, kind), this.adapters.get(name) ?? null, rows);
+    linearForward(enc, y, x, this.linearWeights(name, kind), this.adaptersOff ? null : (this.adapters.get(name) ?? null), rows);
   }
 
   private linearGrad(enc: Encoder, l: number, kind: BlockLinear['kind'], dx: GPUBuffer, dy: GPUBuffer, x: GPUBuffer): void {

@@ -23,6 +23,7 @@ import { modelKind } from './model-kinds';
 import { learningRate } from './schedule';
 import { allocateFromScan, allocationSettings, type InitialAdapter } from './adapters';
 import { adapterStage, scanStage, subtractInitialAdapters } from './initialise';
+import { liveModel, type LiveModel } from './live-model';
 import type { GammaSearch } from '../gora/gamma';
 import { adapterParameterGroups, fullParameterGroups, readModelWeights, stepProbe } from './full';
 import { splitLike } from '../engine/row-chunks';
@@ -59,6 +60,8 @@ export interface JobInputs {
 export interface JobControl {
   /** Called between steps: waits while the user pauses, throws JobStopped when they stop. */
   checkpoint(): Promise<void>;
+  /** Called before each training step (before checkpoint) with the model as trained so far: the app's playground generates here during a run. */
+  between?(live: LiveModel): Promise<void>;
   /** True when a pause or stop has been asked for (checkpoint() is about to wait or throw): the job saves first. */
   interrupted?(): boolean;
 }
@@ -281,8 +284,10 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
         emit({ type: 'log', message: `checkpoint: step ${done} saved${where ? ` in ${where}` : ''}` });
       };
       // A pause or stop saves first: a paused tab may lose its device, a stopped run may be continued.
+      const live = liveModel(model, initial, config.method);
       const control = async (done: number): Promise<void> => {
         if (!inputs.control) return;
+        await inputs.control.between?.(live);
         if (inputs.control.interrupted?.()) await save(done);
         try {
           await inputs.control.checkpoint();

@@ -52,7 +52,11 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
         return;
       }
       case 'generate': {
-        if (current && !current.settled) throw new Error('a run holds the GPU: generate when it has finished');
+        if (current && !current.settled) {
+          if (!message.live) throw new Error('a run holds the GPU: generate when it has finished');
+          current.generate(message);
+          return;
+        }
         try {
           await generateInWorker(await device(), message, post);
         } catch (error) {

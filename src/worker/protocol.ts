@@ -35,6 +35,11 @@ export interface GenerateRequest {
   /** adapter_model.safetensors and adapter_config.json; null: the base model only. */
   adapter: Record<string, Uint8Array> | null;
   settings: GenerationSettings;
+  /**
+   * Asked during a run: the run's own model generates between its training steps, as it is and as
+   * trained so far (`adapter` is not used). A run that ends first answers with its final adapter.
+   */
+  live?: boolean;
 }
 
 export interface GenerationSettings {

@@ -17,10 +17,19 @@ import { forgetRun, rememberRun, saveRunCheckpoint, savedCheckpoint } from '../a
 import { readCheckpoint } from '../train/checkpoint';
 import { deviceBudget, RunDoesNotFit } from '../train/memory-plan';
 import type { JobEvent } from '../train/events';
-import type { RunRequest, WorkerResponse } from './protocol';
+import type { GenerateRequest, RunRequest, WorkerResponse } from './protocol';
+import type { LiveModel } from '../train/live-model';
+import type { AnyOpenedModel } from '../model/open';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../export/peft';
+import { generateInWorker, generateLive } from './generate';
 
 export class WorkerRun {
   private paused: { promise: Promise<void>; resume: () => void } | null = null;
+  /** The playground's requests during the run, served between steps with the model as trained so far. */
+  private readonly generations: GenerateRequest[] = [];
+  private live: { model: LiveModel; opened: AnyOpenedModel } | null = null;
+  /** Wakes a paused run to serve a request that has just come. */
+  private wake: (() => void) | null = null;
   private stopped = false;
   private review: ((settings: AllocationSettings) => void) | null = null;
   /** True once the run has said how it ended (done, stopped, error): the next run may start while it tidies up. */
@@ -48,6 +57,12 @@ export class WorkerRun {
     this.stopped = true;
     this.paused?.resume();
     this.review?.({ rankRef: 0, rankMin: 0, rankMax: 0, features: 'id' });
+  }
+
+  /** Queues a playground request for the next step boundary (or at once while paused). */
+  generate(request: GenerateRequest): void {
+    this.generations.push(request);
+    this.wake?.();
   }
 
   continueWith(settings: AllocationSettings): void {
@@ -88,7 +103,14 @@ export class WorkerRun {
           data,
           config,
           emit,
-          control: { checkpoint: () => this.checkpoint(), interrupted: () => this.paused !== null || this.stopped },
+          control: {
+            checkpoint: () => this.checkpoint(),
+            interrupted: () => this.paused !== null || this.stopped,
+            between: (live) => {
+              this.live = { model: live, opened: model };
+              return this.serveGenerations();
+            },
+          },
           reviewAllocation: this.request.reviewAllocation && !resume ? () => this.awaitReview() : undefined,
           resume,
           saveCheckpoint: kept ? (files) => saveRunCheckpoint(runId, files) : undefined,
@@ -99,6 +121,7 @@ export class WorkerRun {
         const base = baseModelName(model.config, source.kind === 'hub' ? source.id : source.name, source.kind === 'hub' ? source.id : null);
         const out = exportRunFiles(emit, result, model, data, base);
         this.finish({ type: 'done', runId, summary: { files: Object.fromEntries(out) } });
+        await this.answerAfterRun(gpu, out.has(ADAPTER_WEIGHTS) ? { [ADAPTER_WEIGHTS]: out.get(ADAPTER_WEIGHTS)!, [ADAPTER_CONFIG]: out.get(ADAPTER_CONFIG)! } : null);
         if (kept) await forgetRun(runId);
       } finally {
         clearInterval(memory);
@@ -109,6 +132,29 @@ export class WorkerRun {
       if (this.settled) return;
       if (error instanceof JobStopped) this.finish({ type: 'stopped', runId });
       else this.finish({ type: 'error', runId, kind: errorKind(error), message: error instanceof Error ? error.message : String(error) });
+      await this.answerAfterRun(gpu, null);
+    }
+  }
+
+  private async serveGenerations(): Promise<void> {
+    for (let request; this.live && (request = this.generations.shift()); ) {
+      try {
+        await generateLive(this.live.model, this.live.opened, request, this.post);
+      } catch (error) {
+        this.post({ type: 'generate-error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+
+  /** Requests the run did not reach a step boundary for: answered with its final adapter, or refused when it has none. */
+  private async answerAfterRun(gpu: Gpu, adapter: Record<string, Uint8Array> | null): Promise<void> {
+    for (let request; (request = this.generations.shift()); ) {
+      try {
+        if (!adapter) throw new Error('the run ended without an adapter before its next step: generate again');
+        await generateInWorker(gpu, { ...request, adapter, live: false }, this.post);
+      } catch (error) {
+        this.post({ type: 'generate-error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) });
+      }
     }
   }
 
@@ -139,7 +185,12 @@ export class WorkerRun {
       // Said only now that the job is between steps and waiting, so the page never shows a step
       // completing while it reads "paused".
       this.post({ type: 'paused', runId: this.request.runId, paused: true });
-      await this.paused.promise;
+      // A paused run still serves the playground.
+      while (this.paused && !this.stopped) {
+        await Promise.race([this.paused.promise, new Promise<void>((wake) => (this.wake = wake))]);
+        this.wake = null;
+        await this.serveGenerations();
+      }
     }
     if (this.stopped) throw new JobStopped();
   }

@@ -1,6 +1,6 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { playgroundAdapter, type PlaygroundOutput } from '../state/playground';
+import { LIVE_ADAPTER, playgroundAdapter, type PlaygroundOutput } from '../state/playground';
 import type { GenerationSettings } from '../../worker/protocol';
 
 const SETTINGS: Array<{ key: keyof GenerationSettings; label: string; help: string; step: number; min: number; max?: number }> = [
@@ -12,8 +12,9 @@ const SETTINGS: Array<{ key: keyof GenerationSettings; label: string; help: stri
 ];
 
 /**
- * Try the model: a prompt, continued by the model loaded now as it is and with an adapter (the latest
- * finished run's, or one loaded from a downloaded zip), side by side as the tokens come.
+ * Try the model: a prompt, continued by the model loaded now as it is and with an adapter (during a
+ * run, its adapter as trained so far; else the latest finished run's, or one loaded from a downloaded
+ * zip), side by side as the tokens come.
  */
 export function PlaygroundPanel() {
   const ready = useStore((s) => s.modelStatus === 'ready' && s.gpuStatus === 'ready');
@@ -22,7 +23,7 @@ export function PlaygroundPanel() {
   const settings = useStore((s) => s.playgroundSettings);
   const state = useStore((s) => s.playground);
   // A name, not the object: a selector must return the same value until the store changes.
-  const adapterName = useStore((s) => playgroundAdapter(s)?.name ?? null);
+  const adapterName = useStore((s) => (isBusy(s) ? LIVE_ADAPTER : (playgroundAdapter(s)?.name ?? null)));
   const loaded = useStore((s) => s.playgroundAdapter);
   const setPlaygroundPrompt = useStore((s) => s.setPlaygroundPrompt);
   const setPlaygroundSettings = useStore((s) => s.setPlaygroundSettings);
@@ -35,7 +36,8 @@ export function PlaygroundPanel() {
     <section className="panel wide" aria-labelledby="playground-title" data-testid="playground">
       <h2 id="playground-title">Playground</h2>
       <p className="muted small">
-        The model loaded now continues your prompt as it is and with {adapterName ? <strong data-testid="playground-adapter">{adapterName}</strong> : 'an adapter (train one, or load a downloaded adapter zip)'}. Each token re-runs the whole sequence here.
+        The model loaded now continues your prompt as it is and with {adapterName ? <strong data-testid="playground-adapter">{adapterName}</strong> : 'an adapter (train one, or load a downloaded adapter zip)'}.
+        {busy && ' During a run the outputs come between its training steps.'} The prompt is read once into a key/value cache; each new token is one step through the model.
       </p>
       <label className="field full-row">
         Prompt
@@ -50,7 +52,7 @@ export function PlaygroundPanel() {
         ))}
       </div>
       <div className="row wrap">
-        <button className="primary" onClick={generate} disabled={!ready || busy || running || prompt.trim() === '' || invalid} data-testid="playground-generate">
+        <button className="primary" onClick={generate} disabled={!ready || running || prompt.trim() === '' || invalid} data-testid="playground-generate">
           {running ? 'Generating…' : 'Generate'}
         </button>
         <label className="file-pick small">
@@ -62,7 +64,6 @@ export function PlaygroundPanel() {
             Use the latest run's adapter instead
           </button>
         )}
-        {busy && <span className="muted small">A run holds the GPU: generate when it has finished.</span>}
       </div>
       {state?.error && (
         <p className="notice error" role="alert" data-testid="playground-error">

@@ -1,6 +1,7 @@
 // Playground slice: a prompt, the sampling settings, and the model loaded now continuing it twice in
-// the worker — as it is, and with an adapter: one loaded from a downloaded adapter zip, else the
-// latest finished run's. Both outputs stream in as their tokens are chosen.
+// the worker — as it is, and with an adapter: during a run, the run's own adapter as trained so far
+// (generated between its steps); else one loaded from a downloaded adapter zip, else the latest
+// finished run's. Both outputs stream in as their tokens are chosen.
 
 import type { StateCreator } from 'zustand';
 import { unzipSync } from 'fflate';
@@ -8,6 +9,7 @@ import type { GenerationSettings, WorkerResponse } from '../../worker/protocol';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../export/peft';
 import { onWorkerMessage, postToWorker } from '../worker-client';
 import type { Store } from './types';
+import { isBusy } from './run';
 
 export interface PlaygroundOutput {
   text: string;
@@ -41,7 +43,10 @@ export interface PlaygroundSlice {
 
 export const DEFAULT_GENERATION: GenerationSettings = { maxNewTokens: 32, temperature: 0, topK: 0, topP: 1, seed: 0 };
 
-/** The adapter the playground uses: a loaded one, else the latest finished adapter run's. */
+/** What the adapted side is called while a run trains: its adapter so far. */
+export const LIVE_ADAPTER = 'the running run\'s adapter, as trained so far';
+
+/** The adapter the playground uses between runs: a loaded one, else the latest finished adapter run's. */
 export function playgroundAdapter(s: Store): { name: string; files: Record<string, Uint8Array> } | null {
   if (s.playgroundAdapter) return s.playgroundAdapter;
   const run = [...s.runs].reverse().find((r) => r.status === 'done' && r.files?.[ADAPTER_WEIGHTS] && r.config.method !== 'full');
@@ -82,10 +87,11 @@ export const playgroundSlice: StateCreator<Store, [], [], PlaygroundSlice> = (se
     clearPlaygroundAdapter: () => set({ playgroundAdapter: null }),
     generate: () => {
       const s = get();
-      const adapter = playgroundAdapter(s);
+      const live = isBusy(s);
+      const adapter = live ? null : playgroundAdapter(s);
       const requestId = `gen-${Date.now()}`;
-      set({ playground: { requestId, status: 'running', adapterName: adapter?.name ?? null, base: null, adapted: null, error: null } });
-      postToWorker({ type: 'generate', requestId, model: s.modelSource, prompt: s.playgroundPrompt, adapter: adapter?.files ?? null, settings: s.playgroundSettings });
+      set({ playground: { requestId, status: 'running', adapterName: live ? LIVE_ADAPTER : (adapter?.name ?? null), base: null, adapted: null, error: null } });
+      postToWorker({ type: 'generate', requestId, model: s.modelSource, prompt: s.playgroundPrompt, adapter: adapter?.files ?? null, settings: s.playgroundSettings, live });
     },
   };
 };
