@@ -1,5 +1,6 @@
-// The playground: after a run, a prompt is continued by the base model and by the run's adapter side
-// by side, each streaming its tokens; the same adapter downloaded and loaded back gives the same text.
+// The playground: during a run (paused mid-training) the run's own model continues a prompt as it is
+// and as trained so far; after the run, the base model and the run's adapter side by side, each
+// streaming its tokens; the same adapter downloaded and loaded back gives the same text.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,15 +49,28 @@ describe('the playground', () => {
       await page.getByTestId('built-in-loaded').waitFor({ timeout: 60_000 });
       await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 });
       await page.getByTestId('method-lora').click();
-      for (const [key, value] of Object.entries({ steps: 3, batchSize: 2, evalBatches: 1, generateSamples: 0, lr: 0.01 })) await page.getByTestId(`setting-${key}`).fill(String(value));
+      for (const [key, value] of Object.entries({ steps: 4, batchSize: 2, evalBatches: 1, generateSamples: 0, lr: 0.01 })) await page.getByTestId(`setting-${key}`).fill(String(value));
+      await page.getByTestId('playground-prompt').fill('The whale');
+      await page.getByTestId('playground-maxNewTokens').fill('6');
       await page.getByTestId('start-run').click();
+
+      // During the run: paused after its first step, the run's model answers between steps.
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split('/')[0] ?? 0) >= 1, null, { timeout: 600_000 });
+      await page.getByTestId('pause-run').click();
+      await page.waitForSelector('[data-testid="run-status"][data-status="paused"]', { timeout: 120_000 });
+      expect(await page.getByTestId('playground-adapter').textContent()).toMatch(/as trained so far/);
+      const during = await generate(page);
+      expect(during.base.length).toBeGreaterThan(0);
+      expect(during.adapted.length).toBeGreaterThan(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'playground-during-run.png'), fullPage: true });
+      await page.getByTestId('resume-run').click();
       await page.waitForSelector('[data-testid="run-status"][data-status="done"], [data-testid="run-status"][data-status="error"]', { timeout: 600_000 });
       const error = await page.getByTestId('run-error').textContent().catch(() => null);
       expect(await page.getByTestId('run-status').getAttribute('data-status'), error ?? '').toBe('done');
 
-      await page.getByTestId('playground-prompt').fill('The whale');
-      await page.getByTestId('playground-maxNewTokens').fill('6');
       const first = await generate(page);
+      // The base model is the same during and after the run.
+      expect(first.base).toBe(during.base);
       expect(first.base.length).toBeGreaterThan(0);
       expect(first.adapted.length).toBeGreaterThan(0);
       // Streamed: the adapted side showed text before its last.
@@ -70,7 +84,7 @@ describe('the playground', () => {
       await download.saveAs(zip);
       await page.getByTestId('playground-adapter-file').setInputFiles(zip);
       // The zip is read and unpacked asynchronously: wait for the name to change before reading it.
-      await page.waitForFunction(() => document.querySelector('[data-testid="playground-adapter"]')?.textContent !== 'LoRA r=16 · 3 steps', null, { timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="playground-adapter"]')?.textContent !== 'LoRA r=16 · 4 steps', null, { timeout: 30_000 });
       expect(await page.getByTestId('playground-adapter').textContent()).toBe('adapter.zip');
       const again = await generate(page);
       expect(again.adapted).toBe(first.adapted);

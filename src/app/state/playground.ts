@@ -44,7 +44,7 @@ export interface PlaygroundSlice {
 export const DEFAULT_GENERATION: GenerationSettings = { maxNewTokens: 32, temperature: 0, topK: 0, topP: 1, seed: 0 };
 
 /** What the adapted side is called while a run trains: its adapter so far. */
-export const LIVE_ADAPTER = 'the running run\'s adapter, as trained so far';
+export const LIVE_ADAPTER = 'this run\'s adapter, as trained so far';
 
 /** The adapter the playground uses between runs: a loaded one, else the latest finished adapter run's. */
 export function playgroundAdapter(s: Store): { name: string; files: Record<string, Uint8Array> } | null {
