@@ -1,4 +1,4 @@
-// `gora generate --model DIR [--adapter RUN_DIR] --prompt TEXT [--max-new-tokens N]
+// `gora generate --model DIR [--adapter RUN_DIR] --prompt TEXT [--chat] [--max-new-tokens N]
 //   [--temperature T --top-k K --top-p P --seed S] [--json]`: the model's continuation of a prompt
 // (for T5, its output for that input), written to stdout as it is produced; greedy at temperature 0
 // (the default), else sampled (src/engine/sampling.ts). With --json the last line is
@@ -16,7 +16,7 @@ import { modelDirectory } from './logits';
 import { readAdapter } from './eval';
 
 export async function generateCommand(argv: string[]): Promise<void> {
-  const options = { model: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const options = { model: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, chat: { type: 'boolean' } } as const;
   const { values } = parseArgs({ args: argv, options, strict: true });
   const prompt = requiredFlag(values, 'prompt', 'generate');
   const maxNewTokens = numberFlag(values, 'max-new-tokens', 32);
@@ -33,7 +33,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   let setup: Awaited<ReturnType<typeof setUpGeneration>>;
   try {
-    setup = await setUpGeneration(gpu, model, prompt, maxNewTokens);
+    setup = await setUpGeneration(gpu, model, prompt, maxNewTokens, values.chat ?? false);
   } catch (error) {
     gpu.destroy();
     throw error instanceof RangeError ? new UsageError(error.message) : error;

@@ -52,11 +52,12 @@ commands:
        [${usageFlags(DATA_SETTINGS)}] [data flags]
                                          one JSON line: loss, accuracy, examples (on the
                                          weights format the adapter was trained on)
-  generate --model DIR [--adapter RUN_DIR] --prompt TEXT [--max-new-tokens N]
+  generate --model DIR [--adapter RUN_DIR] --prompt TEXT [--chat] [--max-new-tokens N]
            [--temperature T --top-k K --top-p P --seed S] [--json]
                                          the model's continuation of the prompt (T5: its output),
                                          streamed; greedy at temperature 0 (the default), else
-                                         sampled. --json: a last line with prompt_ids,
+                                         sampled; --chat: the prompt as a user message in the
+                                         model's chat template. --json: a last line with prompt_ids,
                                          generated_ids and text
   merge --model DIR --adapter RUN_DIR --out DIR [--dtype bf16|f16|f32]
                                          the model with the run's adapter merged into its

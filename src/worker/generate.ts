@@ -19,7 +19,7 @@ type Generate = (prompts: readonly Uint32Array[], options: GenerateOptions) => P
 export async function generateInWorker(gpu: Gpu, request: GenerateRequest, post: (message: WorkerResponse) => void): Promise<void> {
   const model = await openAnyModel(await openModelFiles(request.model));
   const adapters = request.adapter ? await readPeftAdapter(request.adapter[ADAPTER_WEIGHTS], new TextDecoder().decode(request.adapter[ADAPTER_CONFIG]), model.targets) : null;
-  const { built, ...setup } = await setUpGeneration(gpu, model, request.prompt, request.settings.maxNewTokens);
+  const { built, ...setup } = await setUpGeneration(gpu, model, request.prompt, request.settings.maxNewTokens, request.settings.chat);
   try {
     const generate: Generate = (prompts, options) => built.model.generate(prompts, options);
     await stream(request, model.tokenizer!, setup, 'base', generate, post);
@@ -33,7 +33,7 @@ export async function generateInWorker(gpu: Gpu, request: GenerateRequest, post:
 
 /** During a run, between its steps: the base model and the model as trained so far. */
 export async function generateLive(live: LiveModel, model: AnyOpenedModel, request: GenerateRequest, post: (message: WorkerResponse) => void): Promise<void> {
-  const setup = promptSetup(model, request.prompt);
+  const setup = promptSetup(model, request.prompt, request.settings.chat);
   for (const which of ['base', 'adapted'] as const) await stream(request, model.tokenizer!, setup, which, (prompts, options) => live.generate(which, prompts, options), post);
 }
 

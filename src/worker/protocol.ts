@@ -43,6 +43,8 @@ export interface GenerateRequest {
 }
 
 export interface GenerationSettings {
+  /** The prompt as a user message in the model's chat template (for models that have one). */
+  chat: boolean;
   maxNewTokens: number;
   temperature: number;
   topK: number;

@@ -1,9 +1,9 @@
 import { useStore } from '../state/store';
 import { isBusy } from '../state/run';
-import { LIVE_ADAPTER, playgroundAdapter, type PlaygroundOutput } from '../state/playground';
+import { hasChatTemplate, LIVE_ADAPTER, playgroundAdapter, type PlaygroundOutput } from '../state/playground';
 import type { GenerationSettings } from '../../worker/protocol';
 
-const SETTINGS: Array<{ key: keyof GenerationSettings; label: string; help: string; step: number; min: number; max?: number }> = [
+const SETTINGS: Array<{ key: Exclude<keyof GenerationSettings, 'chat'>; label: string; help: string; step: number; min: number; max?: number }> = [
   { key: 'maxNewTokens', label: 'New tokens', help: 'at most this many, or until the end-of-sequence token', step: 1, min: 1, max: 512 },
   { key: 'temperature', label: 'Temperature', help: '0: greedy (the most likely token each time)', step: 0.1, min: 0 },
   { key: 'topK', label: 'Top-k', help: 'draw among the k most likely tokens; 0: all', step: 1, min: 0 },
@@ -22,6 +22,7 @@ export function PlaygroundPanel() {
   const prompt = useStore((s) => s.playgroundPrompt);
   const settings = useStore((s) => s.playgroundSettings);
   const state = useStore((s) => s.playground);
+  const chatTemplate = useStore(hasChatTemplate);
   // A name, not the object: a selector must return the same value until the store changes.
   const adapterName = useStore((s) => (isBusy(s) ? LIVE_ADAPTER : (playgroundAdapter(s)?.name ?? null)));
   const loaded = useStore((s) => s.playgroundAdapter);
@@ -43,6 +44,12 @@ export function PlaygroundPanel() {
         Prompt
         <textarea value={prompt} onChange={(e) => setPlaygroundPrompt(e.target.value)} rows={3} data-testid="playground-prompt" />
       </label>
+      {chatTemplate && (
+        <label className="check" title="the prompt becomes one user message in the model's chat template, with the assistant's turn begun">
+          <input type="checkbox" checked={settings.chat} onChange={(e) => setPlaygroundSettings({ chat: e.target.checked })} data-testid="playground-chat" />
+          As a chat message (the model's chat template)
+        </label>
+      )}
       <div className="row wrap">
         {SETTINGS.map(({ key, label, help, step, min, max }) => (
           <label key={key} className="field" title={help}>

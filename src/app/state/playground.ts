@@ -41,7 +41,12 @@ export interface PlaygroundSlice {
   generate: () => void;
 }
 
-export const DEFAULT_GENERATION: GenerationSettings = { maxNewTokens: 32, temperature: 0, topK: 0, topP: 1, seed: 0 };
+export const DEFAULT_GENERATION: GenerationSettings = { chat: false, maxNewTokens: 32, temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+/** Whether the loaded model can take the prompt as a chat message. */
+export function hasChatTemplate(s: Store): boolean {
+  return s.tokenizer?.chatTemplate != null && !s.modelInfo?.seq2seq;
+}
 
 /** What the adapted side is called while a run trains: its adapter so far. */
 export const LIVE_ADAPTER = 'this run\'s adapter, as trained so far';
@@ -91,7 +96,9 @@ export const playgroundSlice: StateCreator<Store, [], [], PlaygroundSlice> = (se
       const adapter = live ? null : playgroundAdapter(s);
       const requestId = `gen-${Date.now()}`;
       set({ playground: { requestId, status: 'running', adapterName: live ? LIVE_ADAPTER : (adapter?.name ?? null), base: null, adapted: null, error: null } });
-      postToWorker({ type: 'generate', requestId, model: s.modelSource, prompt: s.playgroundPrompt, adapter: adapter?.files ?? null, settings: s.playgroundSettings, live });
+      // The chat format only where the loaded model has a template (a setting kept from another model does not apply).
+      const settings = { ...s.playgroundSettings, chat: s.playgroundSettings.chat && hasChatTemplate(s) };
+      postToWorker({ type: 'generate', requestId, model: s.modelSource, prompt: s.playgroundPrompt, adapter: adapter?.files ?? null, settings, live });
     },
   };
 };
