@@ -175,7 +175,11 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     const prompts = data.val.slice(0, config.generateSamples).map((row) => row.ids.subarray(0, Math.max(1, promptLength(row))));
     const generateOptions = { maxNewTokens: config.maxNewTokens, stopToken: data.plan.eos, padToken: data.plan.pad };
     // Before a resumed full run overwrites the weights, so "base" is the base model either way.
-    const baseGenerations = prompts.length ? await evaluating(() => model.generate(prompts, generateOptions)) : [];
+    // Its decode steps are timed: the adapted model's generations at the end take as many.
+    let decodeSteps = 0;
+    const decodeStart = performance.now();
+    const baseGenerations = prompts.length ? await evaluating(() => model.generate(prompts, { ...generateOptions, onPass: () => decodeSteps++ })) : [];
+    const decodeSeconds = decodeSteps > 0 ? (performance.now() - decodeStart) / 1000 / decodeSteps : 0;
     const evaluationShape: EvaluationShape = {
       valRows: data.val.length,
       testRows: data.test.length,
@@ -346,7 +350,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
           if (done === 1) firstStepSeconds = trainingElapsed;
           const stepSeconds = done === 1 ? trainingElapsed : (trainingElapsed - firstStepSeconds) / (done - 1);
           const estimate = (secondsPerPass: number) => {
-            const ahead = secondsAhead(step + 1, config, evaluationShape, { stepSeconds, forwardSeconds: secondsPerPass });
+            const ahead = secondsAhead(step + 1, config, evaluationShape, { stepSeconds, forwardSeconds: secondsPerPass, decodeSeconds });
             emit({ type: 'estimate', step: step + 1, elapsed: (performance.now() - jobStart) / 1000, ...ahead });
           };
           if (done === 1 || done === 5) estimate(await timeForward(model, data.valBatchCount > 0 ? data.valBatchAt(0) : micro[0]));
@@ -366,7 +370,7 @@ export async function runJob(inputs: JobInputs): Promise<JobResult> {
     });
 
     const { final, test, generations } = await timed('evaluate', () => evaluating(async () => {
-      // Progress in forward passes, over the three parts in turn.
+      // Progress in scoring passes and decode steps, over the three parts in turn.
       const passes = finalEvaluationPasses(config, evaluationShape);
       const total = passes.validation + passes.test + passes.generation;
       let done = 0;

@@ -1,6 +1,7 @@
-// How long a run takes. Evaluation is counted in forward passes of one batch (the unit that both
-// scoring and generation spend), so that the time still ahead can be estimated from one timed
-// training step and one timed forward pass, and the evaluation phase can say how far it is.
+// How long a run takes. Scoring is counted in forward passes of one batch and generation in decode
+// steps (one row through the key/value cache per new token), so that the time still ahead can be
+// estimated from one timed training step, one timed forward pass and the timed decode steps of the
+// base model's generations, and the evaluation phase can say how far it is.
 
 import type { JobConfig } from './config';
 
@@ -27,9 +28,9 @@ export function scoringPasses(rows: number, shape: EvaluationShape, evalBatches:
   return Math.ceil(scored / shape.batchSize) + Math.ceil((scored * shape.labelRowsPerExample) / shape.batchSize);
 }
 
-/** Forward passes of the adapted model's generations (at most: a row stops early at its stop token). */
+/** Decode steps of the adapted model's generations, one per new token of each prompt (at most: a prompt stops early at its stop token). */
 export function generationPasses(shape: EvaluationShape, maxNewTokens: number): number {
-  return Math.ceil(shape.prompts / shape.batchSize) * maxNewTokens;
+  return shape.prompts * maxNewTokens;
 }
 
 /** The evaluation after training: validation, test split, generations, in that order. */
@@ -41,19 +42,20 @@ export function finalEvaluationPasses(config: EvaluationSettings, shape: Evaluat
   };
 }
 
-/** Forward passes of evaluation still ahead once `doneSteps` training steps are done. */
-export function evaluationPassesAfter(doneSteps: number, config: EvaluationSettings, shape: EvaluationShape): number {
+/** Scoring passes and generation's decode steps still ahead once `doneSteps` training steps are done. */
+export function evaluationPassesAfter(doneSteps: number, config: EvaluationSettings, shape: EvaluationShape): { scoring: number; generation: number } {
   // Validation every evalEvery steps before the last; the last step's is the final evaluation's.
   const between = shape.valRows > 0 && config.evalEvery > 0 ? Math.max(0, Math.floor((config.steps - 1) / config.evalEvery) - Math.floor(doneSteps / config.evalEvery)) : 0;
   const final = finalEvaluationPasses(config, shape);
-  return between * final.validation + final.validation + final.test + final.generation;
+  return { scoring: between * final.validation + final.validation + final.test, generation: final.generation };
 }
 
-/** Seconds still ahead of a run: its remaining training steps and evaluation passes at the timed speeds. */
-export function secondsAhead(doneSteps: number, config: EvaluationSettings, shape: EvaluationShape, timing: { stepSeconds: number; forwardSeconds: number }): { train: number; evaluate: number } {
+/** Seconds still ahead of a run: its remaining training steps, scoring passes and decode steps at the timed speeds. */
+export function secondsAhead(doneSteps: number, config: EvaluationSettings, shape: EvaluationShape, timing: { stepSeconds: number; forwardSeconds: number; decodeSeconds: number }): { train: number; evaluate: number } {
+  const ahead = evaluationPassesAfter(doneSteps, config, shape);
   return {
     train: Math.max(0, config.steps - doneSteps) * timing.stepSeconds,
-    evaluate: evaluationPassesAfter(doneSteps, config, shape) * timing.forwardSeconds,
+    evaluate: ahead.scoring * timing.forwardSeconds + ahead.generation * timing.decodeSeconds,
   };
 }
 
