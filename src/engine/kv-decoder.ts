@@ -99,12 +99,13 @@ export class KvDecoder {
   /** Appends tokens to the sequence; returns the logits [V] that follow the last of them. */
   async append(tokens: ArrayLike<number>): Promise<Float32Array> {
     const { gpu, spec } = this.model;
-    if (tokens.length === 0) throw new RangeError('nothing to append');
-    if (this.length + tokens.length > this.maxLength) throw new RangeError(`the sequence would reach ${this.length + tokens.length} tokens, above the cache's ${this.maxLength}`);
-    for (const token of Array.from(tokens)) if (!Number.isInteger(token) || token < 0 || token >= spec.vocabSize) throw new RangeError(`token id ${token} is outside the vocabulary (${spec.vocabSize})`);
-    for (let lo = 0; lo < tokens.length; lo += this.rows) {
-      const chunk = Uint32Array.from(Array.from(tokens).slice(lo, lo + this.rows));
-      const final = lo + chunk.length === tokens.length;
+    const ids = Array.from(tokens);
+    if (ids.length === 0) throw new RangeError('nothing to append');
+    if (this.length + ids.length > this.maxLength) throw new RangeError(`the sequence would reach ${this.length + ids.length} tokens, above the cache's ${this.maxLength}`);
+    for (const token of ids) if (!Number.isInteger(token) || token < 0 || token >= spec.vocabSize) throw new RangeError(`token id ${token} is outside the vocabulary (${spec.vocabSize})`);
+    for (let lo = 0; lo < ids.length; lo += this.rows) {
+      const chunk = Uint32Array.from(ids.slice(lo, lo + this.rows));
+      const final = lo + chunk.length === ids.length;
       gpu.write(this.tokens, chunk);
       await gpu.run('decode', (enc) => this.pass(enc, chunk.length, final));
       this.length += chunk.length;

@@ -37,6 +37,15 @@ export async function generateLive(live: LiveModel, model: AnyOpenedModel, reque
   for (const which of ['base', 'adapted'] as const) await stream(request, model.tokenizer!, setup, which, (prompts, options) => live.generate(which, prompts, options), post);
 }
 
+/** Runs one request's generation; whatever stops it is posted as that request's error. */
+export async function answer(request: GenerateRequest, post: (message: WorkerResponse) => void, generation: () => Promise<void>): Promise<void> {
+  try {
+    await generation();
+  } catch (error) {
+    post({ type: 'generate-error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 /** One continuation of the prompt, posted as its text grows. */
 async function stream(request: GenerateRequest, tokenizer: Tokenizer, setup: PromptSetup, which: 'base' | 'adapted', generate: Generate, post: (message: WorkerResponse) => void): Promise<void> {
   const { requestId, settings } = request;

@@ -6,7 +6,7 @@ import { GpuError } from '../gpu/errors';
 import { runSelfTest } from '../engine/selftest';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 import { WorkerRun } from './run';
-import { generateInWorker } from './generate';
+import { answer, generateInWorker } from './generate';
 
 let gpu: Promise<Gpu> | null = null;
 let current: WorkerRun | null = null;
@@ -57,11 +57,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
           current.generate(message);
           return;
         }
-        try {
-          await generateInWorker(await device(), message, post);
-        } catch (error) {
-          post({ type: 'generate-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
-        }
+        await answer(message, post, async () => generateInWorker(await device(), message, post));
         return;
       }
       case 'pause':

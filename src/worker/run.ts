@@ -21,7 +21,7 @@ import type { GenerateRequest, RunRequest, WorkerResponse } from './protocol';
 import type { LiveModel } from '../train/live-model';
 import type { AnyOpenedModel } from '../model/open';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../export/peft';
-import { generateInWorker, generateLive } from './generate';
+import { answer, generateInWorker, generateLive } from './generate';
 
 export class WorkerRun {
   private paused: { promise: Promise<void>; resume: () => void } | null = null;
@@ -138,23 +138,18 @@ export class WorkerRun {
 
   private async serveGenerations(): Promise<void> {
     for (let request; this.live && (request = this.generations.shift()); ) {
-      try {
-        await generateLive(this.live.model, this.live.opened, request, this.post);
-      } catch (error) {
-        this.post({ type: 'generate-error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) });
-      }
+      const { model, opened } = this.live;
+      await answer(request, this.post, () => generateLive(model, opened, request, this.post));
     }
   }
 
   /** Requests the run did not reach a step boundary for: answered with its final adapter, or refused when it has none. */
   private async answerAfterRun(gpu: Gpu, adapter: Record<string, Uint8Array> | null): Promise<void> {
     for (let request; (request = this.generations.shift()); ) {
-      try {
+      await answer(request, this.post, async () => {
         if (!adapter) throw new Error('the run ended without an adapter before its next step: generate again');
         await generateInWorker(gpu, { ...request, adapter, live: false }, this.post);
-      } catch (error) {
-        this.post({ type: 'generate-error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) });
-      }
+      });
     }
   }
 
